@@ -1,0 +1,291 @@
+"""Pieces shared by the text endpoints: model checks, limits, choices, stop, logprobs, SSE."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..engine.rng import derive_seed
+from .errors import ApiError, model_not_found
+
+if TYPE_CHECKING:
+    from ..engine.core import Engine
+    from ..engine.registry import ModelSpec
+
+__all__ = [
+    "Choice",
+    "TextPlan",
+    "check_context",
+    "check_limit",
+    "dumps",
+    "json_headers",
+    "plan_choices",
+    "request_rng_seed",
+    "resolve_model",
+    "sse",
+    "token_pieces",
+    "topic_words",
+]
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def dumps(value: Any) -> bytes:
+    return _dumps(value).encode()
+
+
+def sse(value: Any) -> bytes:
+    return b"data: " + _dumps(value).encode() + b"\n\n"
+
+
+def json_headers(engine: Engine, processing_s: float) -> list[tuple[str, str]]:
+    return [
+        ("content-type", "application/json"),
+        ("x-request-id", "req_" + engine.new_hex(32)),
+        ("openai-processing-ms", str(max(1, round(processing_s * 1000)))),
+        ("openai-version", "2020-10-01"),
+    ]
+
+
+def resolve_model(engine: Engine, model: str) -> ModelSpec:
+    from ..engine.registry import UnknownModelError
+
+    try:
+        return engine.registry.resolve(model, auto_register=not engine.settings.strict_models)
+    except UnknownModelError as exc:
+        raise model_not_found(model, exc.suggestions) from None
+
+
+def request_rng_seed(engine: Engine, body: bytes, *, seed: int | None, deterministic: bool) -> int:
+    """Seed of one request's draws.
+
+    With a request ``seed`` (or temperature 0) the same request always gets the
+    same answer, as OpenAI's best-effort determinism promises; otherwise the
+    exchange's sequence number enters too, so repeating a request samples anew
+    while the whole run stays reproducible from the simulator's seed.
+    """
+    if seed is not None:
+        return derive_seed(engine.seed, "seeded", seed, body)
+    if deterministic:
+        return derive_seed(engine.seed, "greedy", body)
+    return derive_seed(engine.seed, "sampled", engine.next_sequence(), body)
+
+
+_WORD = re.compile(r"[A-Za-z]{3,}")
+
+
+def topic_words(text: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(text)][-64:]
+
+
+@dataclass(slots=True)
+class Choice:
+    """One generated choice: visible pieces (each ``ntok`` tokens), reasoning tokens, why it ended."""
+
+    pieces: list[str]
+    tokens: list[int]  # tokens per piece
+    reasoning_tokens: int
+    finish_reason: str
+    logprobs: list[dict[str, Any]] | None = None
+    tool_calls: list[dict[str, Any]] | None = None
+    tool_pieces: list[list[str]] | None = None  # each call's arguments, split as streamed
+    json_text: bool = False
+
+    @property
+    def text(self) -> str:
+        return "".join(self.pieces)
+
+    @property
+    def completion_tokens(self) -> int:
+        return sum(self.tokens) + self.reasoning_tokens
+
+
+@dataclass(slots=True)
+class TextPlan:
+    """Inputs for generating the choices of one request."""
+
+    limit: int | None
+    n: int
+    stop: Sequence[str] = ()
+    min_tokens: int = 0
+    ignore_eos: bool = False
+    logprobs: bool = False
+    top_logprobs: int = 0
+    reasoning_effort: str | None = None
+    echo_text: str | None = None
+    topic: Sequence[str] = field(default_factory=tuple)
+
+
+_REASONING_RANGES = {
+    "none": (0, 0),
+    "minimal": (0, 24),
+    "low": (48, 320),
+    "medium": (192, 1280),
+    "high": (768, 4096),
+    "xhigh": (1536, 8192),
+}
+
+
+def token_pieces(engine: Engine, spec: ModelSpec, text: str) -> tuple[list[str], list[int]]:
+    """The text as tiktoken tokens, grouped so every piece is whole UTF-8."""
+    tok = engine.tokenizer(spec)
+    pieces: list[str] = []
+    counts: list[int] = []
+    pending = b""
+    n = 0
+    for token in tok.encode(text):
+        pending += tok.token_bytes(token)
+        n += 1
+        try:
+            piece = pending.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        pieces.append(piece)
+        counts.append(n)
+        pending, n = b"", 0
+    if pending:
+        pieces.append(pending.decode("utf-8", "replace"))
+        counts.append(n)
+    return pieces, counts
+
+
+def _apply_stop(pieces: list[str], counts: list[int], stops: Sequence[str]) -> tuple[list[str], list[int]] | None:
+    """Cut before the earliest stop string; the tokens that spelled the stop are still counted."""
+    text = "".join(pieces)
+    best = -1
+    best_end = -1
+    for s in stops:
+        if not s:
+            continue
+        i = text.find(s)
+        if i != -1 and (best == -1 or i < best):
+            best, best_end = i, i + len(s)
+    if best == -1:
+        return None
+    out_pieces: list[str] = []
+    out_counts: list[int] = []
+    pos = 0
+    for piece, n in zip(pieces, counts, strict=True):
+        if pos >= best_end:
+            break
+        visible = piece[: max(0, best - pos)]
+        if visible or not out_counts:
+            out_pieces.append(visible)
+            out_counts.append(n)
+        else:  # generated while spelling the stop string: counted, not shown
+            out_counts[-1] += n
+        pos += len(piece)
+    return out_pieces, out_counts
+
+
+def _logprobs(engine: Engine, rng: random.Random, pieces: Sequence[str], top: int) -> list[dict[str, Any]]:
+    gen = engine.generator
+    out = []
+    for piece in pieces:
+        lp = -round(rng.expovariate(4.0), 6)
+        entry: dict[str, Any] = {
+            "token": piece,
+            "logprob": lp,
+            "bytes": list(piece.encode()),
+            "top_logprobs": [],
+        }
+        if top:
+            alts = [{"token": piece, "logprob": lp, "bytes": list(piece.encode())}]
+            floor = lp
+            for alt in gen.alternatives(rng, piece, top - 1):
+                floor -= round(rng.uniform(0.05, 2.5), 6)
+                alts.append({"token": alt, "logprob": round(floor, 6), "bytes": list(alt.encode())})
+            entry["top_logprobs"] = alts
+        out.append(entry)
+    return out
+
+
+def plan_choices(engine: Engine, spec: ModelSpec, plan: TextPlan, seed: int) -> list[Choice]:
+    """Generate ``plan.n`` choices, each from its own seeded stream."""
+    choices = []
+    settings = engine.settings
+    for index in range(plan.n):
+        rng = random.Random(derive_seed(seed, "choice", index))
+        limit = plan.limit
+        reasoning = 0
+        if spec.reasoning:
+            lo, hi = _REASONING_RANGES[plan.reasoning_effort or "medium"]
+            reasoning = rng.randint(lo, hi) if hi else 0
+            if limit is not None:
+                reasoning = min(reasoning, limit)
+                limit -= reasoning
+        if limit == 0:
+            choices.append(Choice([], [], reasoning, "length"))
+            continue
+        if plan.echo_text is not None:
+            pieces, counts = token_pieces(engine, spec, plan.echo_text)
+            finished = True
+            if limit is not None and sum(counts) > limit:
+                total = 0
+                keep = 0
+                while keep < len(counts) and total + counts[keep] <= limit:
+                    total += counts[keep]
+                    keep += 1
+                pieces, counts = pieces[:keep], counts[:keep]
+                finished = False
+        else:
+            exact = settings.output_tokens
+            if exact is not None:
+                limit = exact if limit is None else min(exact, limit)
+            gen = engine.generator.generate(
+                rng,
+                max_tokens=limit,
+                min_tokens=plan.min_tokens,
+                ignore_eos=plan.ignore_eos or exact is not None,
+                topic_words=plan.topic,
+            )
+            pieces = list(gen.pieces)
+            counts = [1] * len(pieces)
+            finished = gen.finished
+        finish = "stop" if finished else "length"
+        if plan.stop:
+            cut = _apply_stop(pieces, counts, plan.stop)
+            if cut is not None:
+                pieces, counts = cut
+                finish = "stop"
+        choice = Choice(pieces, counts, reasoning, finish)
+        if plan.logprobs:
+            choice.logprobs = _logprobs(engine, rng, pieces, plan.top_logprobs)
+        choices.append(choice)
+    return choices
+
+
+def check_limit(spec: ModelSpec, limit: int | None, param: str) -> None:
+    if limit is not None and limit > spec.max_output_tokens:
+        raise ApiError(
+            400,
+            f"{param} is too large: {limit}. This model supports at most {spec.max_output_tokens} completion "
+            f"tokens, whereas you provided {limit}.",
+            param=param,
+            code="invalid_value",
+        )
+
+
+def check_context(spec: ModelSpec, prompt_tokens: int, limit: int | None, what: str = "messages") -> None:
+    window = spec.context_window
+    if limit is not None and prompt_tokens + limit > window:
+        raise ApiError(
+            400,
+            f"This model's maximum context length is {window} tokens. However, you requested "
+            f"{prompt_tokens + limit} tokens ({prompt_tokens} in the {what}, {limit} in the completion). "
+            f"Please reduce the length of the {what} or completion.",
+            param=what,
+            code="context_length_exceeded",
+        )
+    if prompt_tokens >= window:
+        raise ApiError(
+            400,
+            f"This model's maximum context length is {window} tokens. However, your {what} resulted in "
+            f"{prompt_tokens} tokens. Please reduce the length of the {what}.",
+            param=what,
+            code="context_length_exceeded",
+        )

@@ -1,0 +1,199 @@
+"""``POST /v1/completions`` (legacy text completions)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from ..engine.rng import derive_seed
+from .common import (
+    Choice,
+    TextPlan,
+    check_context,
+    check_limit,
+    dumps,
+    json_headers,
+    plan_choices,
+    request_rng_seed,
+    resolve_model,
+    sse,
+    topic_words,
+)
+from .errors import ApiError
+from .types import ApiRequest, ApiResponse, TimedStream
+from .validation import load_json, parse_data
+from .wire import CompletionRequest
+
+if TYPE_CHECKING:
+    from ..engine.core import Engine
+
+__all__ = ["create_completion"]
+
+DEFAULT_MAX_TOKENS = 16  # OpenAI's default for the legacy endpoint
+
+
+def _prompts(prompt: Any) -> list[str | list[int]]:
+    if prompt is None:
+        return [""]
+    if isinstance(prompt, str):
+        return [prompt]
+    if prompt and all(isinstance(p, int) for p in prompt):
+        return [list(prompt)]
+    return list(prompt)
+
+
+def create_completion(engine: Engine, request: ApiRequest) -> ApiResponse:
+    data = load_json(request.body)
+    req = parse_data(CompletionRequest, data)
+    spec = resolve_model(engine, req.model)
+    if spec.kind in ("chat", "reasoning") and spec.provider == "openai":
+        raise ApiError(
+            404,
+            "This is a chat model and not supported in the v1/completions endpoint. "
+            "Did you mean to use v1/chat/completions?",
+            param="model",
+        )
+    if spec.kind not in ("chat", "reasoning", "completion"):
+        raise ApiError(404, f"`{spec.id}` is not a text completion model.", param="model")
+    n = req.n or 1
+    if req.best_of is not None and req.best_of < n:
+        raise ApiError(400, "best_of must be greater than or equal to n.", param="best_of", code="invalid_value")
+    if req.stream_options is not None and not req.stream:
+        raise ApiError(
+            400,
+            "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+            param="stream_options",
+            code="invalid_value",
+        )
+    limit = req.max_tokens if req.max_tokens is not None else DEFAULT_MAX_TOKENS
+    check_limit(spec, limit, "max_tokens")
+    tok = engine.tokenizer(spec)
+    prompts = _prompts(req.prompt)
+    prompt_counts = [len(p) if isinstance(p, list) else tok.count(p) for p in prompts]
+    for count in prompt_counts:
+        check_context(spec, count, limit, what="prompt")
+    stop = [req.stop] if isinstance(req.stop, str) else list(req.stop or ())
+    seed = request_rng_seed(engine, request.body, seed=req.seed, deterministic=req.temperature == 0)
+
+    texts: list[tuple[str, Choice]] = []
+    for i, prompt in enumerate(prompts):
+        prompt_text = prompt if isinstance(prompt, str) else ""
+        plan = TextPlan(
+            limit=limit,
+            n=n,
+            stop=stop,
+            min_tokens=req.min_tokens or 0,
+            ignore_eos=bool(req.ignore_eos),
+            logprobs=req.logprobs is not None,
+            top_logprobs=req.logprobs or 0,
+            echo_text=prompt_text if engine.settings.mode == "echo" else None,
+            topic=topic_words(prompt_text),
+        )
+        for c in plan_choices(engine, spec, plan, derive_seed(seed, "prompt", i)):
+            texts.append((prompt_text if req.echo else "", c))
+
+    prompt_tokens = sum(prompt_counts)
+    completion_tokens = sum(c.completion_tokens for _, c in texts)
+    usage = {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+    }
+    settings = engine.settings
+    longest = max((sum(c.tokens) for _, c in texts), default=0)
+    head = {
+        "id": engine.new_id("cmpl-", 29),
+        "object": "text_completion",
+        "created": int(engine.clock.now()),
+        "model": spec.response_model,
+        "system_fingerprint": engine.fingerprint(spec.id),
+    }
+    if not req.stream:
+        due = settings.ttft + settings.itl * max(0, longest - 1)
+        body = dict(head)
+        body["choices"] = [
+            {
+                "text": echo + c.text,
+                "index": i,
+                "logprobs": _legacy_logprobs(c, len(echo)),
+                "finish_reason": c.finish_reason,
+            }
+            for i, (echo, c) in enumerate(texts)
+        ]
+        body["usage"] = usage
+        return ApiResponse(200, json_headers(engine, due), dumps(body), due=due, json=body)
+    options = req.stream_options
+    chunks = _stream(
+        head,
+        texts,
+        usage if options and options.include_usage else None,
+        ttft=settings.ttft,
+        itl=settings.itl,
+        per_chunk=settings.stream_chunk_tokens,
+    )
+    headers = [
+        ("content-type", "text/event-stream; charset=utf-8"),
+        ("x-request-id", "req_" + engine.new_hex(32)),
+        ("openai-processing-ms", str(max(1, round(settings.ttft * 1000)))),
+        ("openai-version", "2020-10-01"),
+    ]
+    return ApiResponse(200, headers, stream=TimedStream(chunks))
+
+
+def _legacy_logprobs(c: Choice, offset: int) -> dict[str, Any] | None:
+    if c.logprobs is None:
+        return None
+    tokens, lps, tops, offsets = [], [], [], []
+    pos = offset
+    for entry in c.logprobs:
+        tokens.append(entry["token"])
+        lps.append(entry["logprob"])
+        tops.append({t["token"]: t["logprob"] for t in entry["top_logprobs"]} or None)
+        offsets.append(pos)
+        pos += len(entry["token"])
+    return {"tokens": tokens, "token_logprobs": lps, "top_logprobs": tops, "text_offset": offsets}
+
+
+def _stream(
+    head: dict[str, Any],
+    texts: list[tuple[str, Choice]],
+    usage: dict[str, Any] | None,
+    *,
+    ttft: float,
+    itl: float,
+    per_chunk: int,
+) -> Iterator[tuple[float, bytes]]:
+    def event(choices: list[dict[str, Any]], final_usage: dict[str, Any] | None = None) -> bytes:
+        out = dict(head)
+        out["choices"] = choices
+        if usage is not None:
+            out["usage"] = final_usage
+        return sse(out)
+
+    end = ttft
+    for index, (echo, c) in enumerate(texts):
+        due = ttft
+        if echo:
+            yield due, event([{"text": echo, "index": index, "logprobs": None, "finish_reason": None}])
+        for start in range(0, len(c.pieces), per_chunk):
+            text = "".join(c.pieces[start : start + per_chunk])
+            if text:
+                lp = None
+                if c.logprobs is not None:
+                    lp = _legacy_logprobs(
+                        Choice(
+                            c.pieces[start : start + per_chunk],
+                            c.tokens[start : start + per_chunk],
+                            0,
+                            c.finish_reason,
+                            logprobs=c.logprobs[start : start + per_chunk],
+                        ),
+                        0,
+                    )
+                yield due, event([{"text": text, "index": index, "logprobs": lp, "finish_reason": None}])
+            due += itl * sum(c.tokens[start : start + per_chunk])
+        yield due, event([{"text": "", "index": index, "logprobs": None, "finish_reason": c.finish_reason}])
+        end = max(end, due)
+    if usage is not None:
+        yield end, event([], usage)
+    yield end, b"data: [DONE]\n\n"

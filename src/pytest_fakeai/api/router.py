@@ -1,0 +1,109 @@
+"""Routing: (method, path) → handler, with OpenAI's 404 and 405 for everything else."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .errors import method_not_allowed, not_found_route
+from .types import ApiRequest, ApiResponse
+
+if TYPE_CHECKING:
+    from ..engine.core import Engine
+
+__all__ = ["Handler", "Router", "default_router"]
+
+Handler = Callable[..., ApiResponse]  # (engine, request, **path_params) -> response
+
+_PARAM = re.compile(r"\{(\w+)(:path)?\}")
+
+
+@dataclass(slots=True)
+class _Route:
+    template: str
+    pattern: re.Pattern[str] | None
+    handlers: dict[str, Handler] = field(default_factory=dict)
+
+
+class Router:
+    """Routes by exact path first, then by templates like ``/v1/models/{model:path}``."""
+
+    def __init__(self) -> None:
+        self._static: dict[str, _Route] = {}
+        self._dynamic: list[_Route] = []
+
+    def add(self, method: str, template: str, handler: Handler) -> None:
+        route = self._static.get(template) or next((r for r in self._dynamic if r.template == template), None)
+        if route is None:
+            if "{" in template:
+                regex = _PARAM.sub(
+                    lambda m: f"(?P<{m.group(1)}>{'.+' if m.group(2) else '[^/]+'})",
+                    re.escape(template).replace(r"\{", "{").replace(r"\}", "}"),
+                )
+                route = _Route(template, re.compile(f"^{regex}$"))
+                self._dynamic.append(route)
+            else:
+                route = self._static[template] = _Route(template, None)
+        route.handlers[method.upper()] = handler
+
+    def resolve(self, method: str, path: str) -> tuple[Handler, dict[str, str]]:
+        path = path.rstrip("/") or "/"
+        params: dict[str, str] = {}
+        route = self._static.get(path)
+        if route is None:
+            for candidate in self._dynamic:
+                assert candidate.pattern is not None
+                m = candidate.pattern.match(path)
+                if m:
+                    route, params = candidate, m.groupdict()
+                    break
+        if route is None:
+            raise not_found_route(method, path, self.describe())
+        handler = route.handlers.get(method.upper())
+        if handler is None:
+            raise method_not_allowed(method, path, sorted(route.handlers))
+        return handler, params
+
+    def describe(self) -> list[str]:
+        routes = [*self._static.values(), *self._dynamic]
+        return [f"{m} {r.template}" for r in routes for m in sorted(r.handlers)]
+
+    def dispatch(self, engine: Engine, request: ApiRequest) -> ApiResponse:
+        handler, params = self.resolve(request.method, request.path)
+        return handler(engine, request, **params)
+
+
+def _chat(engine: Engine, request: ApiRequest) -> ApiResponse:
+    from .chat import create_chat_completion
+
+    return create_chat_completion(engine, request)
+
+
+def _completions(engine: Engine, request: ApiRequest) -> ApiResponse:
+    from .completions import create_completion
+
+    return create_completion(engine, request)
+
+
+def _models(name: str) -> Handler:
+    def handler(engine: Engine, request: ApiRequest, **params: Any) -> ApiResponse:
+        from . import models
+
+        result: ApiResponse = getattr(models, name)(engine, request, **params)
+        return result
+
+    handler.__name__ = name
+    return handler
+
+
+def default_router() -> Router:
+    """The routes this simulator serves (each endpoint's module loads on first use)."""
+    router = Router()
+    router.add("POST", "/v1/chat/completions", _chat)
+    router.add("POST", "/v1/completions", _completions)
+    router.add("GET", "/v1/models", _models("list_models"))
+    router.add("GET", "/v1/models/{model:path}", _models("retrieve_model"))
+    router.add("DELETE", "/v1/models/{model:path}", _models("delete_model"))
+    return router

@@ -1,0 +1,81 @@
+"""The engine: per-simulator state that handlers draw on.  No HTTP, no pytest."""
+
+from __future__ import annotations
+
+import itertools
+import random
+import string
+import threading
+from typing import TYPE_CHECKING
+
+from .clock import Clock
+from .rng import derive_seed
+
+if TYPE_CHECKING:
+    from ..settings import Settings
+    from .registry import ModelRegistry, ModelSpec
+    from .textgen import TextGenerator
+    from .tokenizer import Tokenizer
+
+__all__ = ["Engine"]
+
+_ID_ALPHABET = string.ascii_letters + string.digits
+
+
+class Engine:
+    """Registry, tokenizers, generator, clock and id sources of one simulator."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.seed = settings.seed
+        self.clock = Clock(settings.clock, start=settings.start_time, speed=settings.speed)  # type: ignore[arg-type]
+        self._registry: ModelRegistry | None = None
+        self._tokenizers: dict[str, Tokenizer] = {}
+        self._generator: TextGenerator | None = None
+        self._ids = random.Random(derive_seed(self.seed, "ids"))
+        self._sequence = itertools.count()
+        self._lock = threading.Lock()
+
+    # -- lazily built parts -----------------------------------------------------------------
+    @property
+    def registry(self) -> ModelRegistry:
+        if self._registry is None:
+            from .registry import ModelRegistry
+
+            self._registry = ModelRegistry()
+        return self._registry
+
+    @property
+    def generator(self) -> TextGenerator:
+        if self._generator is None:
+            from .textgen import TextGenerator
+
+            self._generator = TextGenerator()
+        return self._generator
+
+    def tokenizer(self, spec: ModelSpec) -> Tokenizer:
+        tok = self._tokenizers.get(spec.encoding)
+        if tok is None:
+            from .tokenizer import Tokenizer
+
+            # gpt-4o-mini bills images at 2833 + 5667 per tile; the rest of the vision models at 85 + 170.
+            tok = self._tokenizers[spec.encoding] = Tokenizer(spec.encoding)
+        return tok
+
+    # -- identity ---------------------------------------------------------------------------
+    def next_sequence(self) -> int:
+        """A per-simulator counter: the n-th exchange (drives seeds of unseeded requests)."""
+        return next(self._sequence)
+
+    def new_id(self, prefix: str, length: int = 24) -> str:
+        """An id like OpenAI's (``chatcmpl-…``), from the simulator's own seeded source."""
+        with self._lock:
+            return prefix + "".join(self._ids.choices(_ID_ALPHABET, k=length))
+
+    def new_hex(self, length: int) -> str:
+        with self._lock:
+            return f"{self._ids.getrandbits(4 * length):0{length}x}"
+
+    def fingerprint(self, model: str) -> str:
+        """A stable ``system_fingerprint`` per (seed, model), like a backend configuration."""
+        return f"fp_{derive_seed(self.seed, 'fingerprint', model) & 0xFFFFFFFFFF:010x}"

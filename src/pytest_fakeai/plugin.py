@@ -1,0 +1,160 @@
+"""The pytest plugin: fixtures ``fakeai``, ``fakeai_client``, ``fakeai_async_client``; marker ``fakeai``.
+
+Imported by every pytest run in an environment that has pytest-fakeai, so it
+imports only pytest and light modules; the simulator loads when a fixture is used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from .engine.rng import node_seed
+from .settings import SETTINGS, Settings, SettingsError
+
+if TYPE_CHECKING:
+    from .simulator import FakeAI
+
+__all__ = [
+    "fakeai",
+    "fakeai_async_client",
+    "fakeai_client",
+    "pytest_addoption",
+    "pytest_collection_modifyitems",
+    "pytest_configure",
+    "pytest_report_header",
+    "pytest_runtest_makereport",
+]
+
+_LAYERS = pytest.StashKey[list[tuple[str, dict[str, Any]]]]()
+_SIM = pytest.StashKey["FakeAI"]()
+
+MARKER_HELP = (
+    "fakeai(**settings): configure this test's FakeAI simulator; keywords are the settings of "
+    "FakeAI(...) (seed, clock, ttft, itl, mode, strict_models, ...). See docs/settings.md."
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("fakeai", "pytest-fakeai (in-process OpenAI API simulator)")
+    for spec in SETTINGS:
+        text = f"{spec.help} [{spec.describe()}]"
+        group.addoption(spec.option, dest=f"fakeai_{spec.name}", default=None, metavar=spec.name.upper(), help=text)
+        parser.addini(spec.ini, help=text, default=None)
+
+
+def _config_layers(config: pytest.Config) -> list[tuple[str, dict[str, Any]]]:
+    ini: dict[str, Any] = {}
+    cli: dict[str, Any] = {}
+    inifile = config.inipath.name if config.inipath else "ini file"
+    for spec in SETTINGS:
+        raw = config.getini(spec.ini)
+        if raw not in (None, "", []):
+            ini[spec.name] = spec.parse_text(str(raw), f"{inifile} ({spec.ini})")
+        value = config.getoption(f"fakeai_{spec.name}")
+        if value is not None:
+            cli[spec.name] = spec.parse_text(str(value), f"the command line ({spec.option})")
+    return [("defaults", {}), (f"{inifile}", ini), ("the command line", cli)]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", MARKER_HELP)
+    try:
+        layers = _config_layers(config)
+        Settings.build(layers)
+    except SettingsError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.stash[_LAYERS] = layers
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    from .adapters.transports import default_stack, openai_major
+
+    layers: list[tuple[str, dict[str, Any]]] = config.stash[_LAYERS]
+    settings = Settings.build(layers)
+    major = openai_major()
+    openai = f"openai {major}.x" if major is not None else "openai not installed"
+    return [
+        f"fakeai: seed={settings.seed} (each test: seed + crc32(node id)), clock={settings.clock}, "
+        f"{openai}, stack={default_stack()}"
+    ]
+
+
+def _marker_kwargs(item: pytest.Item) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for mark in reversed(list(item.iter_markers("fakeai"))):  # farthest first, closest wins
+        if mark.args:
+            raise SettingsError(
+                f"@pytest.mark.fakeai takes keyword arguments only (got positional {mark.args!r}) on {item.nodeid}"
+            )
+        merged.update(mark.kwargs)
+    return merged
+
+
+def _settings_for(item: pytest.Item) -> Settings:
+    stored: list[tuple[str, dict[str, Any]]] = item.config.stash[_LAYERS]
+    layers = list(stored)
+    marker = _marker_kwargs(item)
+    base = Settings.build(layers)
+    per_test = {"seed": node_seed(base.seed, item.nodeid)}
+    return Settings.build([*layers, ("per-test seed", per_test), (f"@pytest.mark.fakeai on {item.nodeid}", marker)])
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Validate every ``fakeai`` marker up front: a bad key or value stops the run with its name."""
+    for item in items:
+        if item.get_closest_marker("fakeai") is not None:
+            try:
+                _settings_for(item)
+            except SettingsError as exc:
+                raise pytest.UsageError(str(exc)) from None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+    report = yield
+    sim = item.stash.get(_SIM, None)
+    if sim is not None and report.failed:
+        report.sections.append(
+            (
+                "fakeai",
+                f"seed={sim.settings.seed} calls={sim.calls.total} (rerun with @pytest.mark.fakeai(seed=...))",
+            )
+        )
+    return report
+
+
+@pytest.fixture
+def fakeai(request: pytest.FixtureRequest) -> Iterator[FakeAI]:
+    """A fresh simulator for this test, configured by marker > command line > ini > defaults."""
+    from .simulator import FakeAI
+
+    settings = _settings_for(request.node)
+    sim = FakeAI(settings)
+    request.node.stash[_SIM] = sim
+    try:
+        yield sim
+    finally:
+        sim.close()
+
+
+@pytest.fixture
+def fakeai_client(fakeai: FakeAI) -> Iterator[Any]:
+    """An ``openai.OpenAI`` client answered by this test's simulator (the installed openai's stack)."""
+    client = fakeai.client()
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def fakeai_async_client(fakeai: FakeAI) -> Any:
+    """An ``openai.AsyncOpenAI`` client answered by this test's simulator.
+
+    A plain fixture, so it works under pytest-asyncio and anyio alike; its
+    transport holds no sockets, so nothing needs awaiting at teardown.
+    """
+    return fakeai.async_client()

@@ -1,0 +1,182 @@
+"""``FakeAI``: one simulator -- settings, engine, routes, recorded calls, and ways in."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+import warnings
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from .api.errors import ApiError, server_error
+from .api.recorder import Call, Calls
+from .api.types import ApiRequest, ApiResponse, TimedStream
+from .engine.core import Engine
+from .settings import Settings
+
+if TYPE_CHECKING:
+    from .api.router import Router
+    from .engine.registry import ModelRegistry
+
+__all__ = ["FakeAI", "FakeAIInternalError"]
+
+log = logging.getLogger("pytest_fakeai")
+
+
+class FakeAIInternalError(RuntimeWarning):
+    """A bug in the simulator turned into a 500: the traceback is in ``call.error``."""
+
+
+class FakeAI:
+    """An OpenAI-compatible API simulator, in process.
+
+    ``FakeAI(seed=7, clock="virtual", ...)`` takes every setting in
+    ``docs/settings.md`` as a keyword argument.
+    """
+
+    def __init__(self, settings: Settings | None = None, **kwargs: Any) -> None:
+        if settings is None:
+            settings = Settings.build([("FakeAI(...)", kwargs)])
+        elif kwargs:
+            settings = settings.replace(**kwargs)
+        self.settings = settings
+        self.engine = Engine(settings)
+        self.calls = Calls(settings.max_calls)
+        self._router: Router | None = None
+
+    # -- the one way in ---------------------------------------------------------------------
+    @property
+    def router(self) -> Router:
+        if self._router is None:
+            from .api.router import default_router
+
+            self._router = default_router()
+        return self._router
+
+    @property
+    def models(self) -> ModelRegistry:
+        """This simulator's model registry."""
+        return self.engine.registry
+
+    @property
+    def clock(self) -> Any:
+        return self.engine.clock
+
+    def handle(self, request: ApiRequest, *, transport: str = "direct") -> ApiResponse:
+        """Answer one neutral request; never raises for bad input."""
+        started = self.engine.clock.elapsed()
+        error: str | None = None
+        try:
+            response = self.router.dispatch(self.engine, request)
+        except ApiError as exc:
+            response = _error_response(self.engine, exc)
+        except Exception as exc:  # a simulator bug: answer like OpenAI, but loudly
+            error = traceback.format_exc()
+            log.error("pytest-fakeai internal error on %s %s\n%s", request.method, request.path, error)
+            warnings.warn(
+                f"pytest-fakeai internal error on {request.method} {request.path}: {type(exc).__name__}: {exc}",
+                FakeAIInternalError,
+                stacklevel=2,
+            )
+            response = _error_response(self.engine, server_error())
+        response.start = started
+        call = self.calls.record(
+            request,
+            response.status,
+            response.headers,
+            started=started,
+            transport=transport,
+            body=response.body,
+            json_body=response.json,
+            streamed=response.stream is not None,
+        )
+        call.error = error
+        if response.stream is not None:
+            response.stream = self._recorded(response.stream, call, started)
+        else:
+            call.ended = started + response.due
+            self.engine.clock.advance_to(started + response.due)
+        return response
+
+    def _recorded(self, stream: TimedStream, call: Call, started: float) -> TimedStream:
+        chunks = call.response.chunks
+        last = [0.0]
+
+        def produce() -> Iterator[tuple[float, bytes]]:
+            for due, data in stream:
+                chunks.append(data)
+                last[0] = due
+                yield due, data
+
+        def closed(complete: bool) -> None:
+            stream.close()
+            call.response.complete = complete
+            call.ended = started + last[0]
+            self.engine.clock.advance_to(started + last[0])
+
+        return TimedStream(produce(), on_close=closed)
+
+    def pace(self, response: ApiResponse) -> Iterator[tuple[float, bytes]]:
+        """A stream's chunks with the real seconds to wait before each (0 on the virtual clock)."""
+        assert response.stream is not None
+        clock = self.engine.clock
+        start = response.start
+        for due, data in response.stream:
+            yield clock.wait_seconds(start + due), data
+
+    def wait_seconds(self, response: ApiResponse) -> float:
+        """Real seconds to wait before a non-streaming response is delivered."""
+        return self.engine.clock.wait_seconds(response.start + response.due)
+
+    # -- clients ------------------------------------------------------------------------------
+    def transport(self, stack: str | None = None, *, asynchronous: bool = False) -> Any:
+        """An httpx / httpx2 transport that answers from this simulator."""
+        from .adapters.transports import make_transport
+
+        return make_transport(self, stack, asynchronous=asynchronous)
+
+    def http_client(self, stack: str | None = None, *, asynchronous: bool = False, **kwargs: Any) -> Any:
+        """An ``httpx.Client`` / ``httpx2.Client`` (or Async…) wired to this simulator."""
+        from .adapters.transports import make_http_client
+
+        return make_http_client(self, stack, asynchronous=asynchronous, **kwargs)
+
+    def client(self, *, stack: str | None = None, **kwargs: Any) -> Any:
+        """An ``openai.OpenAI`` talking to this simulator (``stack``: "httpx" or "httpx2")."""
+        from .adapters.transports import make_openai_client
+
+        return make_openai_client(self, stack, asynchronous=False, **kwargs)
+
+    def async_client(self, *, stack: str | None = None, **kwargs: Any) -> Any:
+        """An ``openai.AsyncOpenAI`` talking to this simulator."""
+        from .adapters.transports import make_openai_client
+
+        return make_openai_client(self, stack, asynchronous=True, **kwargs)
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Forget recorded calls and state; keep settings."""
+        self.engine = Engine(self.settings)
+        self.calls = Calls(self.settings.max_calls)
+
+    def close(self) -> None:
+        """Release what the simulator holds (nothing is shared with other simulators)."""
+        self.calls.clear()
+
+    def __enter__(self) -> FakeAI:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<FakeAI seed={self.settings.seed} calls={self.calls.total}>"
+
+
+def _error_response(engine: Engine, exc: ApiError) -> ApiResponse:
+    from .api.common import json_headers
+
+    headers = json_headers(engine, 0.0)
+    headers.extend(exc.headers)
+    body = exc.to_dict()
+    return ApiResponse(exc.status, headers, exc.body(), json=body)
