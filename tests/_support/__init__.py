@@ -1,0 +1,3 @@
+"""Test-support helpers: OpenAPI spec and openai SDK validation of simulator output."""
+
+from __future__ import annotations
