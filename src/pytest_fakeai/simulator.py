@@ -100,19 +100,26 @@ class FakeAI:
 
     def _recorded(self, stream: TimedStream, call: Call, started: float) -> TimedStream:
         chunks = call.response.chunks
-        last = [0.0]
+        state = {"last": 0.0, "delivered": False}
 
         def produce() -> Iterator[tuple[float, bytes]]:
-            for due, data in stream:
-                chunks.append(data)
-                last[0] = due
-                yield due, data
+            # One chunk of look-ahead, so the call counts as complete once the final
+            # chunk is handed over, even if the client closes without reading past it.
+            it = iter(stream)
+            item = next(it, None)
+            while item is not None:
+                following = next(it, None)
+                chunks.append(item[1])
+                state["last"] = item[0]
+                state["delivered"] = following is None
+                yield item
+                item = following
 
         def closed(complete: bool) -> None:
             stream.close()
-            call.response.complete = complete
-            call.ended = started + last[0]
-            self.engine.clock.advance_to(started + last[0])
+            call.response.complete = complete or bool(state["delivered"])
+            call.ended = started + float(state["last"])
+            self.engine.clock.advance_to(call.ended)
 
         return TimedStream(produce(), on_close=closed)
 

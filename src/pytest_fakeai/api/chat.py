@@ -182,7 +182,7 @@ def create_chat_completion(engine: Engine, request: ApiRequest) -> ApiResponse:
     prompt_tokens = engine.tokenizer(spec).count_chat(data["messages"], tools=tools_data)
     check_context(spec, prompt_tokens, limit)
 
-    seed = request_rng_seed(engine, request.body, seed=req.seed, deterministic=req.temperature == 0)
+    seed = request_rng_seed(engine, data, seed=req.seed, deterministic=req.temperature == 0)
     n = req.n or 1
     stop = [req.stop] if isinstance(req.stop, str) else list(req.stop or ())
     last_user = _last_user_text(data["messages"])

@@ -60,7 +60,37 @@ def resolve_model(engine: Engine, model: str) -> ModelSpec:
         raise model_not_found(model, exc.suggestions) from None
 
 
-def request_rng_seed(engine: Engine, body: bytes, *, seed: int | None, deterministic: bool) -> int:
+# Parameters that shape how much of an answer is delivered, or how, but not what the model says:
+# leaving them out of the seed makes a max_tokens cut a prefix of the uncut answer, choice 0 of
+# n the same as the single answer, and a stream the same text as the whole response.
+_DELIVERY_ONLY = frozenset(
+    {
+        "max_tokens",
+        "max_completion_tokens",
+        "stream",
+        "stream_options",
+        "stop",
+        "n",
+        "logprobs",
+        "top_logprobs",
+        "user",
+        "metadata",
+        "store",
+        "service_tier",
+        "safety_identifier",
+        "prompt_cache_key",
+        "prompt_cache_retention",
+        "ignore_eos",
+        "min_tokens",
+        "seed",
+        "include_stop_str_in_output",
+        "best_of",
+        "echo",
+    }
+)
+
+
+def request_rng_seed(engine: Engine, data: dict[str, Any], *, seed: int | None, deterministic: bool) -> int:
     """Seed of one request's draws.
 
     With a request ``seed`` (or temperature 0) the same request always gets the
@@ -68,11 +98,12 @@ def request_rng_seed(engine: Engine, body: bytes, *, seed: int | None, determini
     exchange's sequence number enters too, so repeating a request samples anew
     while the whole run stays reproducible from the simulator's seed.
     """
+    content = _dumps({k: v for k, v in data.items() if k not in _DELIVERY_ONLY})
     if seed is not None:
-        return derive_seed(engine.seed, "seeded", seed, body)
+        return derive_seed(engine.seed, "seeded", seed, content)
     if deterministic:
-        return derive_seed(engine.seed, "greedy", body)
-    return derive_seed(engine.seed, "sampled", engine.next_sequence(), body)
+        return derive_seed(engine.seed, "greedy", content)
+    return derive_seed(engine.seed, "sampled", engine.next_sequence(), content)
 
 
 _WORD = re.compile(r"[A-Za-z]{3,}")

@@ -73,7 +73,7 @@ def create_completion(engine: Engine, request: ApiRequest) -> ApiResponse:
     for count in prompt_counts:
         check_context(spec, count, limit, what="prompt")
     stop = [req.stop] if isinstance(req.stop, str) else list(req.stop or ())
-    seed = request_rng_seed(engine, request.body, seed=req.seed, deterministic=req.temperature == 0)
+    seed = request_rng_seed(engine, data, seed=req.seed, deterministic=req.temperature == 0)
 
     texts: list[tuple[str, Choice]] = []
     for i, prompt in enumerate(prompts):

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from tests._support.drive import MODES, STACKS, Driver, skip_unavailable
+
+from pytest_fakeai import FakeAI
+
+
+@pytest.fixture(params=STACKS)
+def stack(request: pytest.FixtureRequest) -> str:
+    skip_unavailable(request.param)
+    return str(request.param)
+
+
+@pytest.fixture(params=MODES)
+def mode(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def sim() -> Iterator[FakeAI]:
+    with FakeAI(seed=1234) as s:
+        yield s
+
+
+@pytest.fixture
+def api(sim: FakeAI, stack: str, mode: str) -> Driver:
+    """The real openai SDK on every (stack × sync/async) combination."""
+    return Driver(sim, stack, mode)
