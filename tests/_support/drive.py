@@ -39,8 +39,8 @@ class Driver:
             target = getattr(target, part)
         return target  # type: ignore[no-any-return]
 
-    def __call__(self, path: str, **kwargs: Any) -> Any:
-        fn = self._method(path)
+    def __call__(self, method: str, /, **kwargs: Any) -> Any:
+        fn = self._method(method)
         streaming = bool(kwargs.get("stream"))
         if self.mode == "sync":
             result = fn(**kwargs)
@@ -61,9 +61,9 @@ class Driver:
         kwargs.setdefault("messages", [{"role": "user", "content": "Tell me about the harbor in Lisbon."}])
         return self("chat.completions.create", **kwargs)
 
-    def raw(self, path: str, **kwargs: Any) -> Any:
+    def raw(self, method: str, /, **kwargs: Any) -> Any:
         """``with_raw_response``: the httpx(2) response, for headers."""
-        head, _, last = path.rpartition(".")
+        head, _, last = method.rpartition(".")
         target: Any = self.client
         for part in head.split("."):
             target = getattr(target, part)

@@ -166,7 +166,7 @@ def _stream(
     def event(choices: list[dict[str, Any]], final_usage: dict[str, Any] | None = None) -> bytes:
         out = dict(head)
         out["choices"] = choices
-        if usage is not None:
+        if final_usage is not None:  # only the final chunk: the spec has no nullable usage here
             out["usage"] = final_usage
         return sse(out)
 
