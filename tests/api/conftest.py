@@ -3,9 +3,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from tests._support.drive import MODES, STACKS, Driver, skip_unavailable
 
 from pytest_fakeai import FakeAI
+from tests._support.drive import MODES, STACKS, Driver, skip_unavailable
 
 
 @pytest.fixture(params=STACKS)

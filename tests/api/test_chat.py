@@ -12,10 +12,10 @@ from typing import Any
 import jsonschema
 import pytest
 import tiktoken
-from tests._support.drive import Driver
-from tests._support.spec import check_chat_chunk, check_chat_completion
 
 from pytest_fakeai import FakeAI
+from tests._support.drive import Driver
+from tests._support.spec import check_chat_chunk, check_chat_completion
 
 USER = [{"role": "user", "content": "Tell me about the harbor in Lisbon."}]
 
