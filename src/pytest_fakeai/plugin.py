@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from .engine.rng import node_seed
-from .settings import SETTINGS, Settings, SettingsError
+from .settings import SETTINGS, Settings, SettingsError, SettingSpec
 
 if TYPE_CHECKING:
     from .simulator import FakeAI
@@ -37,26 +37,38 @@ MARKER_HELP = (
 )
 
 
+def _ini_type(spec: SettingSpec) -> Any:
+    # pytest >= 9.2 accepts a union: ini files still give text, while native TOML
+    # ([tool.pytest]) may give ``fakeai_seed = 7`` or ``fakeai_strict_models = true``.
+    if spec.kind is str or pytest.version_tuple < (9, 2):
+        return None
+    return str | spec.kind
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("fakeai", "pytest-fakeai (in-process OpenAI API simulator)")
     for spec in SETTINGS:
         text = f"{spec.help} [{spec.describe()}]"
         group.addoption(spec.option, dest=f"fakeai_{spec.name}", default=None, metavar=spec.name.upper(), help=text)
-        parser.addini(spec.ini, help=text, default=None)
+        parser.addini(spec.ini, help=text, type=_ini_type(spec), default=None)
 
 
 def _config_layers(config: pytest.Config) -> list[tuple[str, dict[str, Any]]]:
+    """The ini and command-line layers, each value checked against its option's name."""
     ini: dict[str, Any] = {}
     cli: dict[str, Any] = {}
-    inifile = config.inipath.name if config.inipath else "ini file"
+    where = f"in {config.inipath.name}" if config.inipath else "(-o/--override-ini)"
     for spec in SETTINGS:
         raw = config.getini(spec.ini)
         if raw not in (None, "", []):
-            ini[spec.name] = spec.parse_text(str(raw), f"{inifile} ({spec.ini})")
-        value = config.getoption(f"fakeai_{spec.name}")
-        if value is not None:
-            cli[spec.name] = spec.parse_text(str(value), f"the command line ({spec.option})")
-    return [("defaults", {}), (f"{inifile}", ini), ("the command line", cli)]
+            source = f"ini option {spec.ini} {where}"
+            value = spec.parse_text(raw, source) if isinstance(raw, str) else raw
+            ini[spec.name] = spec.check(value, source)
+        text = config.getoption(f"fakeai_{spec.name}")
+        if text is not None:
+            source = f"the command line ({spec.option})"
+            cli[spec.name] = spec.check(spec.parse_text(str(text), source), source)
+    return [("defaults", {}), ("the ini file", ini), ("the command line", cli)]
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -82,24 +94,30 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     ]
 
 
-def _marker_kwargs(item: pytest.Item) -> dict[str, Any]:
-    merged: dict[str, Any] = {}
-    for mark in reversed(list(item.iter_markers("fakeai"))):  # farthest first, closest wins
+def _marker_layers(item: pytest.Item) -> list[tuple[str, dict[str, Any]]]:
+    """One layer per ``fakeai`` marker, farthest (module) first, so the closest wins.
+
+    Each is labelled with the node it sits on, so an error names the module,
+    class or test where the bad keyword was written.
+    """
+    layers: list[tuple[str, dict[str, Any]]] = []
+    for node, mark in reversed(list(item.iter_markers_with_node("fakeai"))):
+        source = f"@pytest.mark.fakeai on {node.nodeid}"
         if mark.args:
             raise SettingsError(
-                f"@pytest.mark.fakeai takes keyword arguments only (got positional {mark.args!r}) on {item.nodeid}"
+                f"{source} takes keyword arguments only (got positional {mark.args!r}): "
+                "write @pytest.mark.fakeai(name=value, ...)."
             )
-        merged.update(mark.kwargs)
-    return merged
+        layers.append((source, dict(mark.kwargs)))
+    return layers
 
 
 def _settings_for(item: pytest.Item) -> Settings:
-    stored: list[tuple[str, dict[str, Any]]] = item.config.stash[_LAYERS]
-    layers = list(stored)
-    marker = _marker_kwargs(item)
+    """This test's settings: defaults < ini < command line < per-test seed < markers."""
+    layers: list[tuple[str, dict[str, Any]]] = item.config.stash[_LAYERS]
     base = Settings.build(layers)
-    per_test = {"seed": node_seed(base.seed, item.nodeid)}
-    return Settings.build([*layers, ("per-test seed", per_test), (f"@pytest.mark.fakeai on {item.nodeid}", marker)])
+    per_test = ("per-test seed (seed + crc32(node id))", {"seed": node_seed(base.seed, item.nodeid)})
+    return Settings.build([*layers, per_test, *_marker_layers(item)])
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -116,13 +134,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
     report = yield
     sim = item.stash.get(_SIM, None)
-    if sim is not None and report.failed:
-        report.sections.append(
-            (
-                "fakeai",
-                f"seed={sim.settings.seed} calls={sim.calls.total} (rerun with @pytest.mark.fakeai(seed=...))",
+    if sim is not None:
+        if report.failed:
+            seed = sim.settings.seed
+            report.sections.append(
+                (
+                    "fakeai",
+                    f"seed={seed} calls={sim.calls.total} (reproduce with @pytest.mark.fakeai(seed={seed}))",
+                )
             )
-        )
+        if call.when == "teardown":
+            del item.stash[_SIM]  # items live for the whole session; their simulators need not
     return report
 
 

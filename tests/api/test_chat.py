@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import math
 import struct
 import zlib
 from typing import Any
@@ -138,7 +139,8 @@ def test_logprobs_concatenate_to_content(api: Driver, sim: FakeAI) -> None:
         assert t.logprob <= 0
         assert bytes(t.bytes).decode() == t.token
         assert len(t.top_logprobs) == 3
-        assert t.top_logprobs[0].token == t.token
+        assert [a.logprob for a in t.top_logprobs if a.token == t.token] == [t.logprob]
+        assert sum(math.exp(a.logprob) for a in t.top_logprobs) <= 1.0 + 1e-9
         assert len({a.token for a in t.top_logprobs}) == 3
         assert [a.logprob for a in t.top_logprobs] == sorted((a.logprob for a in t.top_logprobs), reverse=True)
     check_chat_completion(last_body(sim))

@@ -217,20 +217,13 @@ def _logprobs(engine: Engine, rng: random.Random, pieces: Sequence[str], top: in
     gen = engine.generator
     out = []
     for piece in pieces:
-        lp = -round(rng.expovariate(4.0), 6)
-        entry: dict[str, Any] = {
-            "token": piece,
-            "logprob": lp,
-            "bytes": list(piece.encode()),
-            "top_logprobs": [],
-        }
+        lp = round(gen.logprob_for(rng, piece), 6)
+        entry: dict[str, Any] = {"token": piece, "logprob": lp, "bytes": list(piece.encode()), "top_logprobs": []}
         if top:
-            alts = [{"token": piece, "logprob": lp, "bytes": list(piece.encode())}]
-            floor = lp
-            for alt in gen.alternatives(rng, piece, top - 1):
-                floor -= round(rng.uniform(0.05, 2.5), 6)
-                alts.append({"token": alt, "logprob": round(floor, 6), "bytes": list(alt.encode())})
-            entry["top_logprobs"] = alts
+            entry["top_logprobs"] = [
+                {"token": alt, "logprob": lp if alt == piece else round(alt_lp, 6), "bytes": list(alt.encode())}
+                for alt, alt_lp in gen.top_logprobs(rng, piece, lp, top)
+            ]
         out.append(entry)
     return out
 
