@@ -192,6 +192,50 @@ CASES: list[tuple[str, Any, int, str | None, str | None, str]] = [
         "messages",
         "in the messages, 4000 in the completion",
     ),
+    (
+        "orphan tool message",
+        {"messages": [{"role": "user", "content": "x"}, {"role": "tool", "tool_call_id": "call_x", "content": "1"}]},
+        400,
+        None,
+        "messages.[1].role",
+        "must be a response to a preceeding message with 'tool_calls'",
+    ),
+    (
+        "unanswered tool call",
+        {
+            "messages": [
+                {"role": "user", "content": "x"},
+                {
+                    "role": "assistant",
+                    "content": None,
+                    "tool_calls": [{"id": "call_x", "type": "function", "function": {"name": "f", "arguments": "{}"}}],
+                },
+                {"role": "user", "content": "y"},
+            ]
+        },
+        400,
+        None,
+        "messages.[1].role",
+        "The following tool_call_ids did not have response messages: call_x",
+    ),
+    (
+        "mismatched tool_call_id",
+        {
+            "messages": [
+                {"role": "user", "content": "x"},
+                {
+                    "role": "assistant",
+                    "content": None,
+                    "tool_calls": [{"id": "call_x", "type": "function", "function": {"name": "f", "arguments": "{}"}}],
+                },
+                {"role": "tool", "tool_call_id": "call_y", "content": "1"},
+            ]
+        },
+        400,
+        None,
+        "messages.[2].tool_call_id",
+        "'tool_call_id' of 'call_y' not found",
+    ),
     ("malformed json", b'{"model": "gpt-4o", "messages": [', 400, None, None, "We could not parse the JSON body"),
     ("empty body", b"", 400, None, None, "We could not parse the JSON body"),
     ("json array body", b"[1, 2]", 400, None, None, "expected a JSON object"),

@@ -51,6 +51,49 @@ def _last_user_text(messages: list[dict[str, Any]]) -> str:
     return ""
 
 
+def _check_tool_conversation(messages: list[dict[str, Any]]) -> None:
+    """Tool results must answer the preceding assistant's tool calls, each of them (OpenAI's rule)."""
+    pending: list[str] = []  # ids of the last assistant message's calls not yet answered
+    open_index = -1
+    for i, message in enumerate(messages):
+        role = message.get("role")
+        if role == "tool":
+            if open_index < 0:
+                raise ApiError(
+                    400,
+                    "Invalid parameter: messages with role 'tool' must be a response to a preceeding message "
+                    "with 'tool_calls'.",
+                    param=f"messages.[{i}].role",
+                )
+            call_id = message.get("tool_call_id")
+            if call_id not in pending:
+                raise ApiError(
+                    400,
+                    f"Invalid parameter: 'tool_call_id' of '{call_id}' not found in 'tool_calls' of previous message.",
+                    param=f"messages.[{i}].tool_call_id",
+                )
+            pending.remove(call_id)
+            continue
+        if pending:
+            raise ApiError(
+                400,
+                "An assistant message with 'tool_calls' must be followed by tool messages responding to each "
+                f"'tool_call_id'. The following tool_call_ids did not have response messages: {', '.join(pending)}",
+                param=f"messages.[{open_index}].role",
+            )
+        open_index = -1
+        if role == "assistant" and message.get("tool_calls"):
+            pending = [str(c.get("id")) for c in message["tool_calls"] if isinstance(c, dict)]
+            open_index = i
+    if pending:
+        raise ApiError(
+            400,
+            "An assistant message with 'tool_calls' must be followed by tool messages responding to each "
+            f"'tool_call_id'. The following tool_call_ids did not have response messages: {', '.join(pending)}",
+            param=f"messages.[{open_index}].role",
+        )
+
+
 def _validate(req: ChatRequest, spec: ModelSpec, data: dict[str, Any]) -> int | None:
     """Checks OpenAI makes beyond types and ranges; returns the completion token limit."""
     if spec.kind not in ("chat", "reasoning"):
@@ -60,6 +103,7 @@ def _validate(req: ChatRequest, spec: ModelSpec, data: dict[str, Any]) -> int | 
             f"`{spec.id}` is a{'n' if spec.kind[0] in 'aeiou' else ''} {spec.kind} model.",
             param="model",
         )
+    _check_tool_conversation(data["messages"])
     if req.max_tokens is not None and not spec.supports_max_tokens:
         raise unsupported_parameter("max_tokens", "Use 'max_completion_tokens' instead.")
     if not spec.supports_temperature:
