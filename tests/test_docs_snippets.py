@@ -33,6 +33,7 @@ def test_readme_library_use_runs() -> None:
 @pytest.mark.parametrize("name", ["docs/quickstart.md"])
 def test_doc_tests_pass(pytester: pytest.Pytester, name: str) -> None:
     blocks = [b for b in _blocks(name) if "def test_" in b and "my_app_function" not in b]
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
     pytester.makepyfile(test_doc="\n\n".join(blocks))
     result = pytester.runpytest("-q")
     result.assert_outcomes(passed=sum(b.count("def test_") for b in blocks))
@@ -41,7 +42,7 @@ def test_doc_tests_pass(pytester: pytest.Pytester, name: str) -> None:
 def test_stacks_doc_runs() -> None:
     for block in _blocks("docs/stacks.md"):
         namespace: dict[str, object] = {}
-        if "sim.transport(\"httpx\")" in block:
+        if 'sim.transport("httpx")' in block:
             from pytest_fakeai import FakeAI
 
             namespace["sim"] = FakeAI()

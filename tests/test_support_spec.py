@@ -19,6 +19,7 @@ import pytest
 from openai.types import Completion, Model
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from openai.types.responses import Response
+
 from tests._support import make_openai_subset as gen
 from tests._support import spec
 
@@ -172,9 +173,7 @@ COMPLETION: dict[str, Any] = {
     "created": 1589478378,
     "model": "gpt-3.5-turbo-instruct",
     "system_fingerprint": "fp_44709d6fcb",
-    "choices": [
-        {"text": "\n\nThis is indeed a test", "index": 0, "logprobs": None, "finish_reason": "length"}
-    ],
+    "choices": [{"text": "\n\nThis is indeed a test", "index": 0, "logprobs": None, "finish_reason": "length"}],
     "usage": {"prompt_tokens": 5, "completion_tokens": 7, "total_tokens": 12},
 }
 
@@ -495,9 +494,7 @@ def test_bodies_survive_a_json_round_trip() -> None:
 # --------------------------------------------------------------------------- mutations fail
 
 
-def _mutate(
-    body: dict[str, Any], path: tuple[Any, ...], value: Any = ..., *, delete: bool = False
-) -> dict[str, Any]:
+def _mutate(body: dict[str, Any], path: tuple[Any, ...], value: Any = ..., *, delete: bool = False) -> dict[str, Any]:
     data = fresh(body)
     parent: Any = data
     for key in path[:-1]:
@@ -529,9 +526,7 @@ INVALID_CASES = [
         r"'id' is a required",
         id="completion-no-id",
     ),
-    pytest.param(
-        spec.check_model, _mutate(MODEL, ("id",), delete=True), r"'id' is a required", id="model-no-id"
-    ),
+    pytest.param(spec.check_model, _mutate(MODEL, ("id",), delete=True), r"'id' is a required", id="model-no-id"),
     # choices[0].index as a string
     pytest.param(
         spec.check_chat_completion,
@@ -678,18 +673,14 @@ INVALID_CASES = [
     ),
     # error bodies
     pytest.param(spec.check_error, {"detail": "Not Found"}, r"'error' is a required", id="error-detail"),
-    pytest.param(
-        spec.check_error, {**ERRORS[0], "detail": "x"}, r"\$\.detail: unknown key", id="error-extra-top-key"
-    ),
+    pytest.param(spec.check_error, {**ERRORS[0], "detail": "x"}, r"\$\.detail: unknown key", id="error-extra-top-key"),
     pytest.param(
         spec.check_error,
         _mutate(ERRORS[0], ("error", "param"), delete=True),
         r"'param' is a required",
         id="error-no-param",
     ),
-    pytest.param(
-        spec.check_error, _mutate(ERRORS[0], ("error", "code"), 401), r"\$\.error\.code", id="error-int-code"
-    ),
+    pytest.param(spec.check_error, _mutate(ERRORS[0], ("error", "code"), 401), r"\$\.error\.code", id="error-int-code"),
     pytest.param(
         spec.check_error,
         _mutate(ERRORS[0], ("error", "message"), None),
@@ -784,9 +775,7 @@ INVALID_CASES = [
         r"\$\.output\[0\]",
         id="response-output-type",
     ),
-    pytest.param(
-        spec.check_response, _mutate(RESPONSE, ("status",), "done"), r"\$\.status", id="response-status"
-    ),
+    pytest.param(spec.check_response, _mutate(RESPONSE, ("status",), "done"), r"\$\.status", id="response-status"),
     pytest.param(spec.check_file, _mutate(FILE, ("purpose",), "training"), r"\$\.purpose", id="file-purpose"),
     pytest.param(
         spec.check_file_list,

@@ -118,7 +118,8 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec(
         "output_tokens",
         int,
-        "Every completion has exactly this many tokens (finish_reason 'length'), as benchmark tools expect.",
+        "Every completion has exactly this many tokens (finish_reason 'length'), as benchmark tools expect; "
+        "in echo mode the echo is cut to at most this many.",
         minimum=1,
         nullable=True,
     ),
@@ -165,6 +166,14 @@ class Settings:
     api_key: str = "sk-fakeai-test-key"
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
+    def __post_init__(self) -> None:
+        # Settings(...) built directly is checked too (build() has already named each value's source).
+        for spec in SETTINGS:
+            value = getattr(self, spec.name)
+            checked = spec.check(value, self.sources.get(spec.name, "Settings(...)"))
+            if checked is not value:
+                object.__setattr__(self, spec.name, checked)
+
     @classmethod
     def build(cls, layers: Iterable[tuple[str, Mapping[str, Any]]]) -> Settings:
         """Merge ``(source, values)`` layers, lowest precedence first; validate every value."""
@@ -181,8 +190,10 @@ class Settings:
         return cls(**values, sources=sources)
 
     def replace(self, **changes: Any) -> Settings:
+        """A copy with ``changes`` checked and applied; ``sources`` names them ``replace()``."""
         checked = {name: _spec(name, "replace()").check(v, "replace()") for name, v in changes.items()}
-        return dataclasses.replace(self, **checked)
+        sources = {**self.sources, **dict.fromkeys(checked, "replace()")}
+        return dataclasses.replace(self, **checked, sources=sources)
 
     def as_dict(self) -> dict[str, Any]:
         return {s.name: getattr(self, s.name) for s in SETTINGS}

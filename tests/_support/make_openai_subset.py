@@ -217,9 +217,7 @@ def convert(node: Any, owner: str) -> Any:
         if key in _ANNOTATIONS or key.startswith("x-"):
             continue
         if key in _SCHEMA_KEYS:
-            out[key] = (
-                [convert(v, owner) for v in value] if isinstance(value, list) else convert(value, owner)
-            )
+            out[key] = [convert(v, owner) for v in value] if isinstance(value, list) else convert(value, owner)
         elif key in _SCHEMA_LIST_KEYS:
             out[key] = [convert(v, owner) for v in value]
         elif key in _SCHEMA_MAP_KEYS:

@@ -162,8 +162,7 @@ def _spec_validator(schema_name: str) -> Draft202012Validator:
     subset = _subset()
     if schema_name not in subset["components"]["schemas"]:
         raise KeyError(
-            f"{schema_name!r} is not in {SUBSET_PATH.name}; add it to ROOTS in make_openai_subset.py "
-            "and regenerate"
+            f"{schema_name!r} is not in {SUBSET_PATH.name}; add it to ROOTS in make_openai_subset.py and regenerate"
         )
     ref = {"$ref": f"{subset['$id']}#/components/schemas/{schema_name}"}
     return Draft202012Validator(ref, registry=_registry())
@@ -373,9 +372,7 @@ def _sdk_problems(errors: list[Any], data: object) -> list[str]:
     return problems
 
 
-def validate_sdk_strict(
-    model_cls: type, data: dict[str, Any], *, allow_extra: bool | Collection[str] = True
-) -> None:
+def validate_sdk_strict(model_cls: type, data: dict[str, Any], *, allow_extra: bool | Collection[str] = True) -> None:
     """Validate ``data`` against an openai SDK type with pydantic in strict mode.
 
     Uses ``pydantic.TypeAdapter(model_cls).validate_python(data, strict=True)`` (cached per type),
@@ -440,9 +437,7 @@ def _usage_problems(usage: object, where: str, *, prompt: str, completion: str) 
     except (KeyError, TypeError):
         return []  # the schema/SDK checks report the shape
     if usage.get("total_tokens") != expected:
-        return [
-            f"{where}.total_tokens: {usage.get('total_tokens')!r} != {prompt} + {completion} ({expected})"
-        ]
+        return [f"{where}.total_tokens: {usage.get('total_tokens')!r} != {prompt} + {completion} ({expected})"]
     return []
 
 
@@ -499,9 +494,7 @@ def check_chat_completion(data: Body, *, allow_extra: bool = False) -> None:
     if data.get("usage") is None:
         problems.append("$.usage: missing/null; the real API always sends usage on a chat.completion")
     else:
-        problems += _usage_problems(
-            data["usage"], "$.usage", prompt="prompt_tokens", completion="completion_tokens"
-        )
+        problems += _usage_problems(data["usage"], "$.usage", prompt="prompt_tokens", completion="completion_tokens")
     _fail("fidelity: chat.completion", problems)
 
 

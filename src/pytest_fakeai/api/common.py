@@ -246,6 +246,8 @@ def plan_choices(engine: Engine, spec: ModelSpec, plan: TextPlan, seed: int) -> 
             choices.append(Choice([], [], reasoning, "length"))
             continue
         if plan.echo_text is not None:
+            if settings.output_tokens is not None:
+                limit = settings.output_tokens if limit is None else min(limit, settings.output_tokens)
             pieces, counts = token_pieces(engine, spec, plan.echo_text)
             finished = True
             if limit is not None and sum(counts) > limit:

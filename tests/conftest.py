@@ -1,0 +1,5 @@
+"""Shared by every test folder: keep it small."""
+
+from __future__ import annotations
+
+pytest_plugins = ["pytester"]
