@@ -40,6 +40,9 @@ def test_doc_tests_pass(pytester: pytest.Pytester, name: str) -> None:
 
 
 def test_stacks_doc_runs() -> None:
+    from tests._support.drive import skip_unavailable
+
+    skip_unavailable("httpx2")  # the page shows both stacks; openai < 3 cannot run the httpx2 lines
     for block in _blocks("docs/stacks.md"):
         namespace: dict[str, object] = {}
         if 'sim.transport("httpx")' in block:

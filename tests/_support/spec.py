@@ -448,6 +448,8 @@ KNOWN_UNDECLARED: dict[str, frozenset[str]] = {
     "Response": frozenset({"$.store"}),
     # The SDK's cursor page declares only data/has_more.
     "ListFilesResponse": frozenset({"$.object", "$.first_id", "$.last_id"}),
+    # Stream chunks carry ``obfuscation`` by default; openai < 3 does not declare it.
+    "CreateChatCompletionStreamResponse": frozenset({"$.obfuscation"}),
 }
 
 

@@ -152,3 +152,14 @@ def test_every_response_has_request_id_and_processing_ms(api: Driver) -> None:
     ):
         assert raw.headers["x-request-id"].startswith("req_")
         assert int(raw.headers["openai-processing-ms"]) >= 1
+
+
+def test_recorded_calls_are_a_bounded_ring(stack: str, mode: str) -> None:
+    sim = FakeAI(max_calls=3)
+    api = Driver(sim, stack, mode)
+    for i in range(5):
+        api.chat(messages=[{"role": "user", "content": f"message {i}"}], max_tokens=2)
+    assert len(sim.calls) == 3 and sim.calls.total == 5
+    assert [c.index for c in sim.calls] == [2, 3, 4]
+    assert sim.calls.last.request.json["messages"][0]["content"] == "message 4"
+    assert sim.calls.filter(path="/v1/chat/completions", status=200) == list(sim.calls)

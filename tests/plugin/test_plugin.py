@@ -13,6 +13,7 @@ from collections.abc import Callable
 import pytest
 
 from pytest_fakeai.settings import SETTINGS
+from tests.plugin.conftest import AVAILABLE_STACKS
 
 USAGE_ERROR = pytest.ExitCode.USAGE_ERROR
 Run = Callable[..., pytest.RunResult]  # the ``run`` fixture of conftest.py
@@ -111,7 +112,7 @@ import importlib
 import openai
 import pytest
 
-STACKS = pytest.mark.parametrize("stack", ["httpx", "httpx2"])
+STACKS = pytest.mark.parametrize("stack", AVAILABLE_STACKS)
 
 @STACKS
 def test_openai_client(fakeai, stack):
@@ -160,9 +161,9 @@ async def test_async_http_client(fakeai, stack):
         reply = await http.get("/models/gpt-4o")
     assert reply.json()["id"] == "gpt-4o"
     assert fakeai.calls.last.transport == stack
-"""
+""".replace("AVAILABLE_STACKS", repr(AVAILABLE_STACKS))
     )
-    run().assert_outcomes(passed=10)
+    run().assert_outcomes(passed=5 * len(AVAILABLE_STACKS))
 
 
 def test_each_test_gets_a_fresh_simulator(pytester: pytest.Pytester, run: Run) -> None:

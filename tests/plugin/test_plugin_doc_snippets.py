@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.plugin.conftest import AVAILABLE_STACKS
+
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
 TEST = re.compile(r"^(?:async )?def test_|^    (?:async )?def test_", re.MULTILINE)
@@ -17,6 +19,8 @@ TEST = re.compile(r"^(?:async )?def test_|^    (?:async )?def test_", re.MULTILI
 def test_python_blocks_run(pytester: pytest.Pytester, run: Callable[..., pytest.RunResult], doc: str) -> None:
     blocks = BLOCK.findall((DOCS / doc).read_text(encoding="utf-8"))
     assert blocks, f"no python blocks in docs/{doc}"
+    # blocks showing the httpx2 stack need openai 3 (an environment limit of the openai 2 matrix env)
+    blocks = [b for b in blocks if "httpx2" not in b or "httpx2" in AVAILABLE_STACKS]
     stem = doc.removesuffix(".md")
     for n, code in enumerate(blocks):
         # module-level code (the blocks that are scripts) runs when the module is collected

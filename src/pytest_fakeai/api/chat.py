@@ -22,7 +22,6 @@ from .common import (
     resolve_model,
     sse,
     token_pieces,
-    topic_words,
 )
 from .errors import ApiError, unsupported_parameter, unsupported_value
 from .types import ApiRequest, ApiResponse, TimedStream
@@ -240,7 +239,6 @@ def create_chat_completion(engine: Engine, request: ApiRequest) -> ApiResponse:
         top_logprobs=req.top_logprobs or 0,
         reasoning_effort=req.reasoning_effort or spec.default_reasoning_effort,
         echo_text=last_user if engine.settings.mode == "echo" else None,
-        topic=topic_words(last_user),
     )
     forced = _forced_tool(req)
     fmt = req.response_format

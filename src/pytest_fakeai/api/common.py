@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 import random
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..engine.rng import derive_seed
@@ -28,7 +27,6 @@ __all__ = [
     "resolve_model",
     "sse",
     "token_pieces",
-    "topic_words",
 ]
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -98,19 +96,12 @@ def request_rng_seed(engine: Engine, data: dict[str, Any], *, seed: int | None, 
     exchange's sequence number enters too, so repeating a request samples anew
     while the whole run stays reproducible from the simulator's seed.
     """
-    content = _dumps({k: v for k, v in data.items() if k not in _DELIVERY_ONLY})
+    content = [(k, v) for k, v in data.items() if k not in _DELIVERY_ONLY]  # derive_seed hashes its repr
     if seed is not None:
         return derive_seed(engine.seed, "seeded", seed, content)
     if deterministic:
         return derive_seed(engine.seed, "greedy", content)
     return derive_seed(engine.seed, "sampled", engine.next_sequence(), content)
-
-
-_WORD = re.compile(r"[A-Za-z]{3,}")
-
-
-def topic_words(text: str) -> list[str]:
-    return [w.lower() for w in _WORD.findall(text)][-64:]
 
 
 @dataclass(slots=True)
@@ -148,7 +139,6 @@ class TextPlan:
     top_logprobs: int = 0
     reasoning_effort: str | None = None
     echo_text: str | None = None
-    topic: Sequence[str] = field(default_factory=tuple)
 
 
 _REASONING_RANGES = {
@@ -267,7 +257,6 @@ def plan_choices(engine: Engine, spec: ModelSpec, plan: TextPlan, seed: int) -> 
                 max_tokens=limit,
                 min_tokens=plan.min_tokens,
                 ignore_eos=plan.ignore_eos or exact is not None,
-                topic_words=plan.topic,
             )
             pieces = list(gen.pieces)
             counts = [1] * len(pieces)

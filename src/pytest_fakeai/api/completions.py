@@ -17,7 +17,6 @@ from .common import (
     request_rng_seed,
     resolve_model,
     sse,
-    topic_words,
 )
 from .errors import ApiError
 from .types import ApiRequest, ApiResponse, TimedStream
@@ -87,7 +86,6 @@ def create_completion(engine: Engine, request: ApiRequest) -> ApiResponse:
             logprobs=req.logprobs is not None,
             top_logprobs=req.logprobs or 0,
             echo_text=prompt_text if engine.settings.mode == "echo" else None,
-            topic=topic_words(prompt_text),
         )
         for c in plan_choices(engine, spec, plan, derive_seed(seed, "prompt", i)):
             texts.append((prompt_text if req.echo else "", c))
