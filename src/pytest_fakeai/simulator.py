@@ -16,6 +16,7 @@ from .settings import Settings
 
 if TYPE_CHECKING:
     from .api.router import Router
+    from .engine.clock import Clock
     from .engine.registry import ModelRegistry
 
 __all__ = ["FakeAI", "FakeAIInternalError"]
@@ -59,7 +60,8 @@ class FakeAI:
         return self.engine.registry
 
     @property
-    def clock(self) -> Any:
+    def clock(self) -> Clock:
+        """The simulator's timeline (``virtual`` by default: nothing waits)."""
         return self.engine.clock
 
     def handle(self, request: ApiRequest, *, transport: str = "direct") -> ApiResponse:

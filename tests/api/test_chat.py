@@ -454,3 +454,20 @@ def test_other_providers_models(api: Driver) -> None:
         r = api.chat(model=model, max_tokens=8, extra_body={"ignore_eos": True})
         assert r.model == api.sim.models.resolve(model).response_model
         assert r.usage.completion_tokens == 8
+
+
+def test_gpt4o_mini_counts_images_at_its_own_rate(api: Driver) -> None:
+    text_only = api.chat(model="gpt-4o-mini", messages=[{"role": "user", "content": [{"type": "text", "text": "Hi"}]}])
+    with_image = api.chat(
+        model="gpt-4o-mini",
+        messages=[
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "Hi"},
+                    {"type": "image_url", "image_url": {"url": _png(512, 512), "detail": "high"}},
+                ],
+            }
+        ],
+    )
+    assert with_image.usage.prompt_tokens - text_only.usage.prompt_tokens == 2833 + 5667

@@ -54,12 +54,15 @@ class Engine:
         return self._generator
 
     def tokenizer(self, spec: ModelSpec) -> Tokenizer:
-        tok = self._tokenizers.get(spec.encoding)
+        # gpt-4o-mini counts images as 2833 + 5667 per tile; the other vision models as 85 + 170.
+        mini = spec.id.startswith("gpt-4o-mini") or (spec.base_model or "").startswith("gpt-4o-mini")
+        key = spec.encoding + (":mini" if mini else "")
+        tok = self._tokenizers.get(key)
         if tok is None:
             from .tokenizer import Tokenizer
 
-            # gpt-4o-mini bills images at 2833 + 5667 per tile; the rest of the vision models at 85 + 170.
-            tok = self._tokenizers[spec.encoding] = Tokenizer(spec.encoding)
+            costs = {"image_base": 2833, "image_tile": 5667} if mini else {}
+            tok = self._tokenizers[key] = Tokenizer(spec.encoding, **costs)
         return tok
 
     # -- identity ---------------------------------------------------------------------------
