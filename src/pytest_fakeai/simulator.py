@@ -183,9 +183,9 @@ class FakeAI:
 
 
 def _error_response(engine: Engine, exc: ApiError) -> ApiResponse:
-    from .api.common import json_headers
+    from .api.common import response_headers
 
-    headers = json_headers(engine, 0.0)
+    headers = response_headers(engine, 0.0)
     headers.extend(exc.headers)
     body = exc.to_dict()
     return ApiResponse(exc.status, headers, exc.body(), json=body)

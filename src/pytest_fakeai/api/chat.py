@@ -15,11 +15,12 @@ from .common import (
     TextPlan,
     check_context,
     check_limit,
+    check_stream_options,
     dumps,
-    json_headers,
     plan_choices,
     request_rng_seed,
     resolve_model,
+    response_headers,
     sse,
     token_pieces,
 )
@@ -50,6 +51,15 @@ def _last_user_text(messages: list[dict[str, Any]]) -> str:
     return ""
 
 
+def _unanswered(pending: list[str], index: int) -> ApiError:
+    return ApiError(
+        400,
+        "An assistant message with 'tool_calls' must be followed by tool messages responding to each "
+        f"'tool_call_id'. The following tool_call_ids did not have response messages: {', '.join(pending)}",
+        param=f"messages.[{index}].role",
+    )
+
+
 def _check_tool_conversation(messages: list[dict[str, Any]]) -> None:
     """Tool results must answer the preceding assistant's tool calls, each of them (OpenAI's rule)."""
     pending: list[str] = []  # ids of the last assistant message's calls not yet answered
@@ -74,23 +84,13 @@ def _check_tool_conversation(messages: list[dict[str, Any]]) -> None:
             pending.remove(call_id)
             continue
         if pending:
-            raise ApiError(
-                400,
-                "An assistant message with 'tool_calls' must be followed by tool messages responding to each "
-                f"'tool_call_id'. The following tool_call_ids did not have response messages: {', '.join(pending)}",
-                param=f"messages.[{open_index}].role",
-            )
+            raise _unanswered(pending, open_index)
         open_index = -1
         if role == "assistant" and message.get("tool_calls"):
             pending = [str(c.get("id")) for c in message["tool_calls"] if isinstance(c, dict)]
             open_index = i
     if pending:
-        raise ApiError(
-            400,
-            "An assistant message with 'tool_calls' must be followed by tool messages responding to each "
-            f"'tool_call_id'. The following tool_call_ids did not have response messages: {', '.join(pending)}",
-            param=f"messages.[{open_index}].role",
-        )
+        raise _unanswered(pending, open_index)
 
 
 def _validate(req: ChatRequest, spec: ModelSpec, data: dict[str, Any]) -> int | None:
@@ -129,13 +129,7 @@ def _validate(req: ChatRequest, spec: ModelSpec, data: dict[str, Any]) -> int | 
             param="top_logprobs",
             code="invalid_value",
         )
-    if req.stream_options is not None and not req.stream:
-        raise ApiError(
-            400,
-            "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
-            param="stream_options",
-            code="invalid_value",
-        )
+    check_stream_options(req.stream, req.stream_options)
     if req.tool_choice is not None and not req.tools:
         raise ApiError(
             400,
@@ -285,7 +279,7 @@ def create_chat_completion(engine: Engine, request: ApiRequest) -> ApiResponse:
             "service_tier": head["service_tier"],
             "system_fingerprint": head["system_fingerprint"],
         }
-        return ApiResponse(200, json_headers(engine, due), dumps(body), due=due, json=body)
+        return ApiResponse(200, response_headers(engine, due), dumps(body), due=due, json=body)
 
     options = req.stream_options
     include_usage = bool(options and options.include_usage)
@@ -301,13 +295,7 @@ def create_chat_completion(engine: Engine, request: ApiRequest) -> ApiResponse:
         itl=itl,
         per_chunk=settings.stream_chunk_tokens,
     )
-    headers = [
-        ("content-type", "text/event-stream; charset=utf-8"),
-        ("x-request-id", "req_" + engine.new_hex(32)),
-        ("openai-processing-ms", str(max(1, round(ttft * 1000)))),
-        ("openai-version", "2020-10-01"),
-    ]
-    return ApiResponse(200, headers, stream=TimedStream(chunks))
+    return ApiResponse(200, response_headers(engine, ttft, stream=True), stream=TimedStream(chunks))
 
 
 def _message_choice(index: int, c: Choice) -> dict[str, Any]:

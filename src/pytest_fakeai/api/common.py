@@ -20,11 +20,12 @@ __all__ = [
     "TextPlan",
     "check_context",
     "check_limit",
+    "check_stream_options",
     "dumps",
-    "json_headers",
     "plan_choices",
     "request_rng_seed",
     "resolve_model",
+    "response_headers",
     "sse",
     "token_pieces",
 ]
@@ -40,9 +41,10 @@ def sse(value: Any) -> bytes:
     return b"data: " + _dumps(value).encode() + b"\n\n"
 
 
-def json_headers(engine: Engine, processing_s: float) -> list[tuple[str, str]]:
+def response_headers(engine: Engine, processing_s: float, *, stream: bool = False) -> list[tuple[str, str]]:
+    """The headers every response carries (``stream``: an SSE content type)."""
     return [
-        ("content-type", "application/json"),
+        ("content-type", "text/event-stream; charset=utf-8" if stream else "application/json"),
         ("x-request-id", "req_" + engine.new_hex(32)),
         ("openai-processing-ms", str(max(1, round(processing_s * 1000)))),
         ("openai-version", "2020-10-01"),
@@ -272,6 +274,16 @@ def plan_choices(engine: Engine, spec: ModelSpec, plan: TextPlan, seed: int) -> 
             choice.logprobs = _logprobs(engine, rng, pieces, plan.top_logprobs)
         choices.append(choice)
     return choices
+
+
+def check_stream_options(stream: bool | None, stream_options: object) -> None:
+    if stream_options is not None and not stream:
+        raise ApiError(
+            400,
+            "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+            param="stream_options",
+            code="invalid_value",
+        )
 
 
 def check_limit(spec: ModelSpec, limit: int | None, param: str) -> None:

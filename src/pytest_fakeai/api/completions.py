@@ -11,11 +11,12 @@ from .common import (
     TextPlan,
     check_context,
     check_limit,
+    check_stream_options,
     dumps,
-    json_headers,
     plan_choices,
     request_rng_seed,
     resolve_model,
+    response_headers,
     sse,
 )
 from .errors import ApiError
@@ -57,13 +58,7 @@ def create_completion(engine: Engine, request: ApiRequest) -> ApiResponse:
     n = req.n or 1
     if req.best_of is not None and req.best_of < n:
         raise ApiError(400, "best_of must be greater than or equal to n.", param="best_of", code="invalid_value")
-    if req.stream_options is not None and not req.stream:
-        raise ApiError(
-            400,
-            "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
-            param="stream_options",
-            code="invalid_value",
-        )
+    check_stream_options(req.stream, req.stream_options)
     limit = req.max_tokens if req.max_tokens is not None else DEFAULT_MAX_TOKENS
     check_limit(spec, limit, "max_tokens")
     tok = engine.tokenizer(spec)
@@ -119,7 +114,7 @@ def create_completion(engine: Engine, request: ApiRequest) -> ApiResponse:
             for i, (echo, c) in enumerate(texts)
         ]
         body["usage"] = usage
-        return ApiResponse(200, json_headers(engine, due), dumps(body), due=due, json=body)
+        return ApiResponse(200, response_headers(engine, due), dumps(body), due=due, json=body)
     options = req.stream_options
     chunks = _stream(
         head,
@@ -129,13 +124,7 @@ def create_completion(engine: Engine, request: ApiRequest) -> ApiResponse:
         itl=settings.itl,
         per_chunk=settings.stream_chunk_tokens,
     )
-    headers = [
-        ("content-type", "text/event-stream; charset=utf-8"),
-        ("x-request-id", "req_" + engine.new_hex(32)),
-        ("openai-processing-ms", str(max(1, round(settings.ttft * 1000)))),
-        ("openai-version", "2020-10-01"),
-    ]
-    return ApiResponse(200, headers, stream=TimedStream(chunks))
+    return ApiResponse(200, response_headers(engine, settings.ttft, stream=True), stream=TimedStream(chunks))
 
 
 def _legacy_logprobs(c: Choice, offset: int) -> dict[str, Any] | None:
