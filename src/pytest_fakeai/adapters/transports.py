@@ -66,7 +66,7 @@ def _neutral(request: Any, body: bytes) -> ApiRequest:
         method=request.method,
         path=url.path,
         query=url.query.decode("ascii", "replace"),
-        headers=dict(request.headers.items()),
+        headers=request.headers,  # httpx(2).Headers: a case-insensitive Mapping, converted by nobody
         body=body,
     )
 

@@ -6,9 +6,12 @@ import json
 import random
 import string
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..engine.rng import derive_seed
+from pydantic_core import to_json
+
+from ..engine.rng import mix
 from ..engine.schema import instance_for
 from .common import (
     Choice,
@@ -16,6 +19,7 @@ from .common import (
     check_context,
     check_limit,
     check_stream_options,
+    content_key,
     dumps,
     plan_choices,
     request_rng_seed,
@@ -36,6 +40,9 @@ if TYPE_CHECKING:
 __all__ = ["create_chat_completion"]
 
 _OBFUSCATION = string.ascii_letters + string.digits
+# sub-stream numbers of a request's seed (choices use 0..n-1)
+_STREAM_STREAM = 1 << 20
+_STRUCTURED_STREAM = 2 << 20
 
 
 def _last_user_text(messages: list[dict[str, Any]]) -> str:
@@ -210,19 +217,47 @@ def _forced_tool(req: ChatRequest) -> list[Any]:
     return [t for t in functions if named is not None and t.function.name == named.name][:1]
 
 
-def create_chat_completion(engine: Engine, request: ApiRequest) -> ApiResponse:
-    data = load_json(request.body)
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    """Everything a chat request body determines: a pure function of the bytes and the model spec."""
+
+    data: dict[str, Any]
+    req: ChatRequest
+    spec: ModelSpec
+    limit: int | None
+    prompt_tokens: int
+    key: int
+
+
+_CACHE_SIZE = 256
+
+
+def _parse(engine: Engine, body: bytes) -> _Parsed:
+    """Parse, validate and count a body -- once: repeated bodies (tests, load) reuse the result."""
+    cache: dict[bytes, _Parsed] = engine.caches.setdefault("chat", {})
+    hit = cache.get(body)
+    if hit is not None and engine.registry.get(hit.req.model) is hit.spec:
+        return hit
+    data = load_json(body)
     req = parse_data(ChatRequest, data)
     spec = resolve_model(engine, req.model)
     limit = _validate(req, spec, data)
     tools_data = data.get("tools") if req.tools else None
     prompt_tokens = engine.tokenizer(spec).count_chat(data["messages"], tools=tools_data)
     check_context(spec, prompt_tokens, limit)
+    parsed = _Parsed(data, req, spec, limit, prompt_tokens, content_key(data))
+    if len(cache) >= _CACHE_SIZE:
+        cache.clear()
+    cache[body] = parsed
+    return parsed
 
-    seed = request_rng_seed(engine, data, seed=req.seed, deterministic=req.temperature == 0)
+
+def create_chat_completion(engine: Engine, request: ApiRequest) -> ApiResponse:
+    parsed = _parse(engine, request.body)
+    data, req, spec, limit, prompt_tokens = parsed.data, parsed.req, parsed.spec, parsed.limit, parsed.prompt_tokens
+    seed = request_rng_seed(engine, parsed.key, seed=req.seed, deterministic=req.temperature == 0)
     n = req.n or 1
     stop = [req.stop] if isinstance(req.stop, str) else list(req.stop or ())
-    last_user = _last_user_text(data["messages"])
     plan = TextPlan(
         limit=limit,
         n=n,
@@ -232,9 +267,9 @@ def create_chat_completion(engine: Engine, request: ApiRequest) -> ApiResponse:
         logprobs=bool(req.logprobs),
         top_logprobs=req.top_logprobs or 0,
         reasoning_effort=req.reasoning_effort or spec.default_reasoning_effort,
-        echo_text=last_user if engine.settings.mode == "echo" else None,
+        echo_text=_last_user_text(data["messages"]) if engine.settings.mode == "echo" else None,
     )
-    forced = _forced_tool(req)
+    forced = _forced_tool(req) if req.tools else []
     fmt = req.response_format
     if forced or (fmt is not None and fmt.type != "text"):
         choices = _structured_choices(engine, spec, req, plan, seed, forced)
@@ -284,7 +319,7 @@ def create_chat_completion(engine: Engine, request: ApiRequest) -> ApiResponse:
     options = req.stream_options
     include_usage = bool(options and options.include_usage)
     obfuscate = options is None or options.include_obfuscation is not False
-    rng = random.Random(derive_seed(seed, "stream"))
+    rng = random.Random(mix(seed, _STREAM_STREAM))
     chunks = _stream_chunks(
         head,
         choices,
@@ -315,6 +350,10 @@ def _message_choice(index: int, c: Choice) -> dict[str, Any]:
     }
 
 
+def _obfuscation(rng: random.Random) -> str:
+    return "".join(rng.choices(_OBFUSCATION, k=rng.randint(1, 16)))
+
+
 def _stream_chunks(
     head: dict[str, Any],
     choices: list[Choice],
@@ -342,7 +381,7 @@ def _stream_chunks(
         if usage is not None:
             event["usage"] = final_usage
         if obfuscate:
-            event["obfuscation"] = "".join(rng.choices(_OBFUSCATION, k=rng.randint(1, 16)))
+            event["obfuscation"] = _obfuscation(rng)
         return sse(event)
 
     for index, c in enumerate(choices):
@@ -415,26 +454,33 @@ def _stream_chunks(
         else:
             pieces = c.pieces
             lps = c.logprobs
+            # Content chunks differ only in their text: encode the fixed parts once. The bytes are
+            # exactly what chunk() would produce (same keys, same order).
+            prefix = (
+                b"data: " + sse(base)[6:-3] + b',"choices":[{"index":' + str(index).encode() + b',"delta":{"content":'
+            )
+            suffix = b'},"logprobs":null,"finish_reason":null}]' + (b',"usage":null' if usage is not None else b"")
             for start in range(0, len(pieces), per_chunk):
                 text = "".join(pieces[start : start + per_chunk])
                 if not text:
                     continue
-                delta: dict[str, Any] = {"content": text}
-                yield (
-                    due,
-                    chunk(
-                        [
-                            {
-                                "index": index,
-                                "delta": delta,
-                                "logprobs": None
-                                if lps is None
-                                else {"content": lps[start : start + per_chunk], "refusal": None},
-                                "finish_reason": None,
-                            }
-                        ]
-                    ),
-                )
+                if lps is None:
+                    tail = b',"obfuscation":' + to_json(_obfuscation(rng)) if obfuscate else b""
+                    yield due, prefix + to_json(text) + suffix + tail + b"}\n\n"
+                else:
+                    yield (
+                        due,
+                        chunk(
+                            [
+                                {
+                                    "index": index,
+                                    "delta": {"content": text},
+                                    "logprobs": {"content": lps[start : start + per_chunk], "refusal": None},
+                                    "finish_reason": None,
+                                }
+                            ]
+                        ),
+                    )
                 due += itl * sum(c.tokens[start : start + per_chunk])
         yield due, chunk([{"index": index, "delta": {}, "logprobs": None, "finish_reason": c.finish_reason}])
     end = ttft + itl * max((sum(c.tokens) + c.reasoning_tokens for c in choices), default=0)
@@ -450,7 +496,7 @@ def _structured_choices(
     out = []
     tok = engine.tokenizer(spec)
     for index in range(plan.n):
-        rng = random.Random(derive_seed(seed, "structured", index))
+        rng = random.Random(mix(seed, _STRUCTURED_STREAM + index))
         if forced:
             calls, pieces_per_call, counts = [], [], []
             for tool in forced:

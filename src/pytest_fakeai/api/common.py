@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..engine.rng import derive_seed
+from pydantic_core import to_json
+
+from ..engine.rng import derive_seed, mix
 from .errors import ApiError, model_not_found
 
 if TYPE_CHECKING:
@@ -21,6 +22,7 @@ __all__ = [
     "check_context",
     "check_limit",
     "check_stream_options",
+    "content_key",
     "dumps",
     "plan_choices",
     "request_rng_seed",
@@ -30,15 +32,14 @@ __all__ = [
     "token_pieces",
 ]
 
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-
 
 def dumps(value: Any) -> bytes:
-    return _dumps(value).encode()
+    """Compact JSON bytes (pydantic-core's encoder: the response is built once, encoded once)."""
+    return to_json(value)
 
 
 def sse(value: Any) -> bytes:
-    return b"data: " + _dumps(value).encode() + b"\n\n"
+    return b"data: " + to_json(value) + b"\n\n"
 
 
 def response_headers(engine: Engine, processing_s: float, *, stream: bool = False) -> list[tuple[str, str]]:
@@ -90,20 +91,24 @@ _DELIVERY_ONLY = frozenset(
 )
 
 
-def request_rng_seed(engine: Engine, data: dict[str, Any], *, seed: int | None, deterministic: bool) -> int:
-    """Seed of one request's draws.
+def content_key(data: dict[str, Any]) -> int:
+    """A hash of what a request asks the model (``_DELIVERY_ONLY`` parameters left out)."""
+    return derive_seed([(k, v) for k, v in data.items() if k not in _DELIVERY_ONLY])
+
+
+def request_rng_seed(engine: Engine, key: int, *, seed: int | None, deterministic: bool) -> int:
+    """Seed of one request's draws, from its :func:`content_key`.
 
     With a request ``seed`` (or temperature 0) the same request always gets the
     same answer, as OpenAI's best-effort determinism promises; otherwise the
     exchange's sequence number enters too, so repeating a request samples anew
     while the whole run stays reproducible from the simulator's seed.
     """
-    content = [(k, v) for k, v in data.items() if k not in _DELIVERY_ONLY]  # derive_seed hashes its repr
     if seed is not None:
-        return derive_seed(engine.seed, "seeded", seed, content)
+        return derive_seed(engine.seed, "seeded", seed, key)
     if deterministic:
-        return derive_seed(engine.seed, "greedy", content)
-    return derive_seed(engine.seed, "sampled", engine.next_sequence(), content)
+        return derive_seed(engine.seed, "greedy", key)
+    return derive_seed(engine.seed, "sampled", engine.next_sequence(), key)
 
 
 @dataclass(slots=True)
@@ -225,7 +230,7 @@ def plan_choices(engine: Engine, spec: ModelSpec, plan: TextPlan, seed: int) -> 
     choices = []
     settings = engine.settings
     for index in range(plan.n):
-        rng = random.Random(derive_seed(seed, "choice", index))
+        rng = random.Random(mix(seed, index))
         limit = plan.limit
         reasoning = 0
         if spec.reasoning:

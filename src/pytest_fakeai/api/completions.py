@@ -12,6 +12,7 @@ from .common import (
     check_context,
     check_limit,
     check_stream_options,
+    content_key,
     dumps,
     plan_choices,
     request_rng_seed,
@@ -67,7 +68,7 @@ def create_completion(engine: Engine, request: ApiRequest) -> ApiResponse:
     for count in prompt_counts:
         check_context(spec, count, limit, what="prompt")
     stop = [req.stop] if isinstance(req.stop, str) else list(req.stop or ())
-    seed = request_rng_seed(engine, data, seed=req.seed, deterministic=req.temperature == 0)
+    seed = request_rng_seed(engine, content_key(data), seed=req.seed, deterministic=req.temperature == 0)
 
     texts: list[tuple[str, Choice]] = []
     for i, prompt in enumerate(prompts):

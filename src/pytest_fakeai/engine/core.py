@@ -6,7 +6,7 @@ import itertools
 import random
 import string
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .clock import Clock
 from .rng import derive_seed
@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 __all__ = ["Engine"]
 
 _ID_ALPHABET = string.ascii_letters + string.digits
+# byte -> id character: random bytes translate straight into an id (the 256 % 62 bias is harmless here)
+_ID_TABLE = bytes(ord(_ID_ALPHABET[i % len(_ID_ALPHABET)]) for i in range(256))
 
 
 class Engine:
@@ -35,6 +37,9 @@ class Engine:
         self._ids = random.Random(derive_seed(self.seed, "ids"))
         self._sequence = itertools.count()
         self._lock = threading.Lock()
+        self._fingerprints: dict[str, str] = {}
+        # per-endpoint memo of parsed request bodies (bounded by the endpoint; pure functions of the bytes)
+        self.caches: dict[str, dict[bytes, Any]] = {}
 
     # -- lazily built parts -----------------------------------------------------------------
     @property
@@ -73,7 +78,8 @@ class Engine:
     def new_id(self, prefix: str, length: int = 24) -> str:
         """An id like OpenAI's (``chatcmpl-…``), from the simulator's own seeded source."""
         with self._lock:
-            return prefix + "".join(self._ids.choices(_ID_ALPHABET, k=length))
+            raw = self._ids.randbytes(length)
+        return prefix + raw.translate(_ID_TABLE).decode("ascii")
 
     def new_hex(self, length: int) -> str:
         with self._lock:
@@ -81,4 +87,7 @@ class Engine:
 
     def fingerprint(self, model: str) -> str:
         """A stable ``system_fingerprint`` per (seed, model), like a backend configuration."""
-        return f"fp_{derive_seed(self.seed, 'fingerprint', model) & 0xFFFFFFFFFF:010x}"
+        fp = self._fingerprints.get(model)
+        if fp is None:
+            fp = self._fingerprints[model] = f"fp_{derive_seed(self.seed, 'fingerprint', model) & 0xFFFFFFFFFF:010x}"
+        return fp

@@ -811,11 +811,13 @@ class _Planner(_Builder):
 #: ~2 µs per piece.  Each pool is built from its own fixed seed, so its content does not depend on
 #: the order in which a process first needs it.
 _POOL_SIZE = 32
-_POOLS: dict[tuple[int, bool], tuple[tuple[str, ...], ...]] = {}
+#: Each entry holds the sentence twice: opening a paragraph ("Word ...") and following one (" Word ...").
+_Pool = tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]
+_POOLS: dict[tuple[int, bool], _Pool] = {}
 _POOL_LOCK = threading.Lock()
 
 
-def _pool(t: _Tables, n: int, last: bool) -> tuple[tuple[str, ...], ...]:
+def _pool(t: _Tables, n: int, last: bool) -> _Pool:
     pool = _POOLS.get((n, last))
     if pool is None:
         with _POOL_LOCK:
@@ -825,7 +827,8 @@ def _pool(t: _Tables, n: int, last: bool) -> tuple[tuple[str, ...], ...]:
                 for i in range(_POOL_SIZE):
                     out: list[str] = []
                     _Builder(t, random.Random(f"fakeai-pool:{n}:{last}:{i}"), ()).sentence(n, last, out)
-                    sentences.append(tuple(out))
+                    first = out[0][1:].capitalize()
+                    sentences.append(((first, *out[1:]), (" " + first, *out[1:])))
                 pool = _POOLS[(n, last)] = tuple(sentences)
     return pool
 
@@ -934,14 +937,14 @@ class TextGenerator:
         for length, last in plan:
             if limit is not None and len(out) >= limit:
                 break
-            start = len(out)
             if pooled:
-                pool = _pool(t, length, last)
-                out.extend(pool[int(b.rand() * len(pool))])
+                pool = _POOLS.get((length, last)) or _pool(t, length, last)
+                out.extend(pool[int(b.rand() * _POOL_SIZE)][0 if new_paragraph else 1])
             else:
+                start = len(out)
                 b.sentence(length, last, out)
-            first = out[start][1:].capitalize()
-            out[start] = first if new_paragraph else " " + first
+                first = out[start][1:].capitalize()
+                out[start] = first if new_paragraph else " " + first
             in_paragraph += 1
             new_paragraph = False
             if not last and in_paragraph >= 2 and b.rand() < _PARAGRAPH_P and length > 1:

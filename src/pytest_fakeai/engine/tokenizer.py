@@ -114,13 +114,14 @@ def _encoding(name: str) -> Encoding:
 class Tokenizer:
     """Counts tokens for one encoding (``o200k_base``, ``cl100k_base``)."""
 
-    __slots__ = ("_enc", "encoding_name", "image_base", "image_tile")
+    __slots__ = ("_counts", "_enc", "encoding_name", "image_base", "image_tile")
 
     def __init__(self, encoding_name: str, *, image_base: int = 85, image_tile: int = 170) -> None:
         self.encoding_name = encoding_name
         self._enc: Encoding | None = None
         self.image_base = image_base
         self.image_tile = image_tile
+        self._counts: dict[str, int] = {}  # roles, names, repeated system prompts
 
     @property
     def encoding(self) -> Encoding:
@@ -138,7 +139,14 @@ class Tokenizer:
         return self.encoding.encode_ordinary(text)
 
     def count(self, text: str) -> int:
-        return len(self.encoding.encode_ordinary(text)) if text else 0
+        n = self._counts.get(text)
+        if n is None:
+            n = len(self.encoding.encode_ordinary(text)) if text else 0
+            if len(text) <= 4096:
+                if len(self._counts) >= 4096:
+                    self._counts.clear()
+                self._counts[text] = n
+        return n
 
     def token_bytes(self, token: int) -> bytes:
         return self.encoding.decode_single_token_bytes(token)
