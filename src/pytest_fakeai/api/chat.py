@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic_core import to_json
 
-from ..engine.rng import mix
 from ..engine.schema import instance_for
 from .common import (
     Choice,
@@ -25,6 +24,7 @@ from .common import (
     request_rng_seed,
     resolve_model,
     response_headers,
+    rng_for,
     sse,
     token_pieces,
 )
@@ -319,7 +319,7 @@ def create_chat_completion(engine: Engine, request: ApiRequest) -> ApiResponse:
     options = req.stream_options
     include_usage = bool(options and options.include_usage)
     obfuscate = options is None or options.include_obfuscation is not False
-    rng = random.Random(mix(seed, _STREAM_STREAM))
+    rng = rng_for(engine, seed, _STREAM_STREAM)
     chunks = _stream_chunks(
         head,
         choices,
@@ -490,13 +490,13 @@ def _stream_chunks(
 
 
 def _structured_choices(
-    engine: Engine, spec: ModelSpec, req: ChatRequest, plan: TextPlan, seed: int, forced: list[Any]
+    engine: Engine, spec: ModelSpec, req: ChatRequest, plan: TextPlan, seed: int | None, forced: list[Any]
 ) -> list[Choice]:
     """Choices whose content is a tool call or JSON for ``response_format``."""
     out = []
     tok = engine.tokenizer(spec)
     for index in range(plan.n):
-        rng = random.Random(mix(seed, _STRUCTURED_STREAM + index))
+        rng = rng_for(engine, seed, _STRUCTURED_STREAM + index)
         if forced:
             calls, pieces_per_call, counts = [], [], []
             for tool in forced:

@@ -28,6 +28,7 @@ __all__ = [
     "request_rng_seed",
     "resolve_model",
     "response_headers",
+    "rng_for",
     "sse",
     "token_pieces",
 ]
@@ -96,19 +97,25 @@ def content_key(data: dict[str, Any]) -> int:
     return derive_seed([(k, v) for k, v in data.items() if k not in _DELIVERY_ONLY])
 
 
-def request_rng_seed(engine: Engine, key: int, *, seed: int | None, deterministic: bool) -> int:
-    """Seed of one request's draws, from its :func:`content_key`.
+def request_rng_seed(engine: Engine, key: int, *, seed: int | None, deterministic: bool) -> int | None:
+    """Seed of one request's draws, from its :func:`content_key`; None: the simulator's running stream.
 
     With a request ``seed`` (or temperature 0) the same request always gets the
-    same answer, as OpenAI's best-effort determinism promises; otherwise the
-    exchange's sequence number enters too, so repeating a request samples anew
-    while the whole run stays reproducible from the simulator's seed.
+    same answer, as OpenAI's best-effort determinism promises, and its draws come
+    from streams seeded by the request.  Otherwise they come from the simulator's
+    own running stream (no per-request seeding cost): repeating a request samples
+    anew, and the whole run stays reproducible from the simulator's seed.
     """
     if seed is not None:
         return derive_seed(engine.seed, "seeded", seed, key)
     if deterministic:
         return derive_seed(engine.seed, "greedy", key)
-    return derive_seed(engine.seed, "sampled", engine.next_sequence(), key)
+    return None
+
+
+def rng_for(engine: Engine, seed: int | None, stream: int) -> random.Random:
+    """The ``stream``-th random source of a request seeded ``seed`` (None: the simulator's running one)."""
+    return engine.draws if seed is None else random.Random(mix(seed, stream))
 
 
 @dataclass(slots=True)
@@ -225,12 +232,12 @@ def _logprobs(engine: Engine, rng: random.Random, pieces: Sequence[str], top: in
     return out
 
 
-def plan_choices(engine: Engine, spec: ModelSpec, plan: TextPlan, seed: int) -> list[Choice]:
+def plan_choices(engine: Engine, spec: ModelSpec, plan: TextPlan, seed: int | None) -> list[Choice]:
     """Generate ``plan.n`` choices, each from its own seeded stream."""
     choices = []
     settings = engine.settings
     for index in range(plan.n):
-        rng = random.Random(mix(seed, index))
+        rng = rng_for(engine, seed, index)
         limit = plan.limit
         reasoning = 0
         if spec.reasoning:

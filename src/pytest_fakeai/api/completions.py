@@ -83,7 +83,7 @@ def create_completion(engine: Engine, request: ApiRequest) -> ApiResponse:
             top_logprobs=req.logprobs or 0,
             echo_text=prompt_text if engine.settings.mode == "echo" else None,
         )
-        for c in plan_choices(engine, spec, plan, derive_seed(seed, "prompt", i)):
+        for c in plan_choices(engine, spec, plan, None if seed is None else derive_seed(seed, "prompt", i)):
             texts.append((prompt_text if req.echo else "", c))
 
     prompt_tokens = sum(prompt_counts)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import random
 import string
 import threading
@@ -35,7 +34,7 @@ class Engine:
         self._tokenizers: dict[str, Tokenizer] = {}
         self._generator: TextGenerator | None = None
         self._ids = random.Random(derive_seed(self.seed, "ids"))
-        self._sequence = itertools.count()
+        self.draws = random.Random(derive_seed(self.seed, "draws"))  # unseeded requests' running stream
         self._lock = threading.Lock()
         self._fingerprints: dict[str, str] = {}
         # per-endpoint memo of parsed request bodies (bounded by the endpoint; pure functions of the bytes)
@@ -71,10 +70,6 @@ class Engine:
         return tok
 
     # -- identity ---------------------------------------------------------------------------
-    def next_sequence(self) -> int:
-        """A per-simulator counter: the n-th exchange (drives seeds of unseeded requests)."""
-        return next(self._sequence)
-
     def new_id(self, prefix: str, length: int = 24) -> str:
         """An id like OpenAI's (``chatcmpl-…``), from the simulator's own seeded source."""
         with self._lock:
