@@ -241,7 +241,7 @@ def test_stream_equals_non_stream_with_same_seed(api: Driver, sim: FakeAI) -> No
         t.token for c in chunks if c.choices and c.choices[0].logprobs for t in c.choices[0].logprobs.content
     ]
     assert streamed_lp == [t.token for t in whole.logprobs.content]
-    assert chunks[-1].choices[0].finish_reason == "length"
+    assert chunks[-1].choices[0].finish_reason == whole.finish_reason
 
 
 def test_stream_n_choices(api: Driver, sim: FakeAI) -> None:
