@@ -142,6 +142,27 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("stream_chunk_tokens", int, "Tokens per streamed content chunk.", minimum=1),
     SettingSpec("base_url", str, "Base URL the ready-made clients use (it must end in /v1 for OpenAI paths)."),
     SettingSpec("api_key", str, "API key the ready-made clients send."),
+    SettingSpec(
+        "intercept",
+        bool,
+        "Route requests that any httpx/httpx2 client in the process sends to OpenAI's base URL (and to "
+        "intercept_urls) into the simulator for the whole test.",
+    ),
+    SettingSpec(
+        "intercept_urls",
+        str,
+        "More base URLs to intercept, comma-separated (Azure OpenAI, a NIM or vLLM endpoint).",
+    ),
+    SettingSpec(
+        "block_network",
+        bool,
+        "While intercepting, refuse every other request with a clear error instead of letting it through.",
+    ),
+    SettingSpec(
+        "assert_all_used",
+        bool,
+        "At the end of a test, fail if a scripted reply (fakeai.on(...)) was never used.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -164,6 +185,10 @@ class Settings:
     stream_chunk_tokens: int = 1
     base_url: str = "https://api.openai.com/v1"
     api_key: str = "sk-fakeai-test-key"
+    intercept: bool = False
+    intercept_urls: str = ""
+    block_network: bool = False
+    assert_all_used: bool = False
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
