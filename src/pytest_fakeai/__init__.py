@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from .adapters.intercept import NetworkBlockedError
     from .api.errors import ApiError
     from .api.recorder import Call, Calls
+    from .api.script import Rule
     from .api.types import ApiRequest, ApiResponse, TimedStream
     from .settings import Settings, SettingsError
     from .simulator import FakeAI, FakeAIInternalError
@@ -25,6 +27,8 @@ __all__ = [
     "Calls",
     "FakeAI",
     "FakeAIInternalError",
+    "NetworkBlockedError",
+    "Rule",
     "Settings",
     "SettingsError",
     "TimedStream",
@@ -39,6 +43,8 @@ _LAZY = {
     "Calls": ".api.recorder",
     "FakeAI": ".simulator",
     "FakeAIInternalError": ".simulator",
+    "NetworkBlockedError": ".adapters.intercept",
+    "Rule": ".api.script",
     "Settings": ".settings",
     "SettingsError": ".settings",
     "TimedStream": ".api.types",

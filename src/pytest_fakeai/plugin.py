@@ -157,9 +157,30 @@ def fakeai(request: pytest.FixtureRequest) -> Iterator[FakeAI]:
     sim = FakeAI(settings)
     request.node.stash[_SIM] = sim
     try:
-        yield sim
+        if settings.intercept:  # clients the code under test builds talk to this simulator too
+            with sim.intercept():
+                yield sim
+        else:
+            yield sim
+        if settings.assert_all_used:  # fails the test at teardown, listing the rules (docs/scripting.md)
+            sim.assert_all_used()
     finally:
         sim.close()
+
+
+@pytest.fixture(autouse=True)
+def _fakeai_intercept(request: pytest.FixtureRequest) -> None:
+    """With ``intercept`` on, a test that does not ask for ``fakeai`` is intercepted all the same.
+
+    Otherwise ``--fakeai-intercept`` would leave such tests talking to the network.
+    Cheap when off: only the ini/command-line layers and the markers are looked at.
+    """
+    if "fakeai" in request.fixturenames:
+        return  # the fixture enters the interceptor itself
+    layers: list[tuple[str, dict[str, Any]]] = request.config.stash[_LAYERS]
+    marked = any("intercept" in mark.kwargs for mark in request.node.iter_markers("fakeai"))
+    if (marked or any(layer.get("intercept") for _, layer in layers)) and _settings_for(request.node).intercept:
+        request.getfixturevalue("fakeai")
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from .settings import Settings
 
 if TYPE_CHECKING:
     from .api.router import Router
+    from .api.script import Rule, Script
     from .engine.clock import Clock
     from .engine.registry import ModelRegistry
 
@@ -44,6 +45,7 @@ class FakeAI:
         self.engine = Engine(settings)
         self.calls = Calls(settings.max_calls)
         self._router: Router | None = None
+        self._script: Script | None = None
 
     # -- the one way in ---------------------------------------------------------------------
     @property
@@ -93,6 +95,7 @@ class FakeAI:
             streamed=response.stream is not None,
         )
         call.error = error
+        call.rule = self._script.take_answered() if self._script is not None else None
         if response.stream is not None:
             response.stream = self._recorded(response.stream, call, started)
         else:
@@ -137,6 +140,39 @@ class FakeAI:
         """Real seconds to wait before a non-streaming response is delivered."""
         return self.engine.clock.wait_seconds(response.start + response.due)
 
+    # -- scripting ----------------------------------------------------------------------------
+    def on(self, **conditions: Any) -> Rule:
+        """Script what the model says for requests matching ``conditions`` (see docs/scripting.md).
+
+        Conditions: ``endpoint``, ``model``, ``contains``, ``matches``, ``has_tools``,
+        ``after_tool``, ``where``; the returned rule takes ``.reply(...)``, ``.times(n)``, ``.once()``.
+        """
+        return self.script.on(**conditions)
+
+    def assert_all_used(self) -> None:
+        """Fail, listing what was and was not matched, if a scripted reply was never used."""
+        __tracebackhide__ = True
+        if self._script is not None:
+            self._script.assert_all_used()
+
+    @property
+    def script(self) -> Script:
+        """The scripted rules (``script.rules``) and the requests none answered (``script.unmatched``)."""
+        if self._script is None:
+            from .api.script import Script
+
+            self._script = Script(self.router)
+        return self._script
+
+    # -- interception -------------------------------------------------------------------------
+    def intercept(self, *base_urls: str, block_network: bool | None = None) -> Any:
+        """Context manager: clients built anywhere in the process talk to this simulator (docs/intercept.md)."""
+        from .adapters.intercept import Interceptor
+
+        urls = [*(u.strip() for u in self.settings.intercept_urls.split(",") if u.strip()), *base_urls]
+        block = self.settings.block_network if block_network is None else block_network
+        return Interceptor(self, urls, block_network=block)
+
     # -- clients ------------------------------------------------------------------------------
     def transport(self, stack: str | None = None, *, asynchronous: bool = False) -> Any:
         """An httpx / httpx2 transport that answers from this simulator."""
@@ -164,9 +200,11 @@ class FakeAI:
 
     # -- lifecycle ----------------------------------------------------------------------------
     def reset(self) -> None:
-        """Forget recorded calls and state; keep settings."""
+        """Forget recorded calls, scripted rules and state; keep settings."""
         self.engine = Engine(self.settings)
         self.calls = Calls(self.settings.max_calls)
+        if self._script is not None:
+            self._script.clear()
 
     def close(self) -> None:
         """Release what the simulator holds (nothing is shared with other simulators)."""

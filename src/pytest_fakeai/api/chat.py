@@ -4,22 +4,26 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import string
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pydantic_core import to_json
 
-from ..engine.schema import instance_for
+from ..engine.schema import SchemaError, check_schema, instance_for
 from .common import (
     Choice,
     TextPlan,
+    apply_stop,
+    cap_pieces,
     check_context,
     check_limit,
     check_stream_options,
     content_key,
     dumps,
+    piece_logprobs,
     plan_choices,
     request_rng_seed,
     resolve_model,
@@ -29,13 +33,15 @@ from .common import (
     token_pieces,
 )
 from .errors import ApiError, unsupported_parameter, unsupported_value
+from .script import CHAT_PATH
 from .types import ApiRequest, ApiResponse, TimedStream
 from .validation import load_json, parse_data
-from .wire import ChatRequest, FunctionTool
+from .wire import ChatRequest, FunctionDef, FunctionTool, NamedFunction
 
 if TYPE_CHECKING:
     from ..engine.core import Engine
     from ..engine.registry import ModelSpec
+    from .script import Reply, Script
 
 __all__ = ["create_chat_completion"]
 
@@ -146,6 +152,26 @@ def _validate(req: ChatRequest, spec: ModelSpec, data: dict[str, Any]) -> int | 
         )
     if req.tools and not spec.tools:
         raise ApiError(400, f"Tools are not supported with the model `{spec.id}`.", param="tools")
+    if req.function_call is not None and not req.functions:
+        raise ApiError(
+            400,
+            "Invalid value for 'function_call': 'function_call' is only allowed when 'functions' are specified.",
+            param="function_call",
+            code="invalid_value",
+        )
+    if req.functions and not spec.tools:
+        raise ApiError(400, f"Functions are not supported with the model `{spec.id}`.", param="functions")
+    if (
+        isinstance(req.function_call, NamedFunction)
+        and req.functions
+        and req.function_call.name not in [f.name for f in req.functions]
+    ):
+        raise ApiError(
+            400,
+            f"Invalid value for 'function_call': function '{req.function_call.name}' not found in 'functions'.",
+            param="function_call",
+            code="invalid_value",
+        )
     if req.tools and not isinstance(req.tool_choice, str | None) and req.tool_choice.function is not None:
         wanted = req.tool_choice.function.name
         names = [t.function.name for t in req.tools if isinstance(t, FunctionTool)]
@@ -206,15 +232,276 @@ def _validate(req: ChatRequest, spec: ModelSpec, data: dict[str, Any]) -> int | 
     return req.max_tokens
 
 
-def _forced_tool(req: ChatRequest) -> list[Any]:
-    """Tools the model must call: ``tool_choice`` required or named."""
-    if not req.tools or req.tool_choice in (None, "none", "auto"):
-        return []
-    functions = [t for t in req.tools if isinstance(t, FunctionTool)]
-    if isinstance(req.tool_choice, str):  # "required"
-        return functions[:1]
-    named = req.tool_choice.function
-    return [t for t in functions if named is not None and t.function.name == named.name][:1]
+# -- tools: which the generator calls, with what arguments --------------------------------------
+_STOP_TEXT = """a an the and or but if then else of in on at to for from by with about as into over under is are was
+    were be been being am do does did done can could would should will shall may might must i me my mine we us
+    our you your it its this that these those what which who whom whose when where why how please tell give
+    show get set let make use using some any all there here not no yes hi hey hello thanks thank just like
+    want need know now today really very much many more most also than too via per each one"""
+_STOP_WORDS = frozenset(_STOP_TEXT.split())  # words too common to tie a message to a tool
+_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w.])")
+_PROPER = re.compile(r"[A-Za-z][\w'’-]*|[.!?;:\n]")
+_PLACE_PARAMS = (
+    "city",
+    "location",
+    "place",
+    "town",
+    "country",
+    "destination",
+    "origin",
+    "region",
+    "address",
+    "timezone",
+)
+_QUERY_PARAMS = frozenset(
+    {"query", "q", "search", "search_query", "question", "text", "prompt", "topic", "keywords", "input"}
+)
+_NOT_SIMPLE = frozenset({"enum", "const", "pattern", "format", "$ref", "anyOf", "oneOf", "allOf", "not", "if"})
+_BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+_RELEVANT = 2  # a word of the tool's name, or two of its description / parameter names
+
+
+def _stem(word: str) -> str:
+    word = word.lower()
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def _words(text: str) -> set[str]:
+    return {_stem(w) for w in _WORD.findall(text) if len(w) >= 3 and w.lower() not in _STOP_WORDS}
+
+
+def _relevance(fn: FunctionDef, asked: set[str]) -> int:
+    """How much the user's words overlap a tool: 2 per word of its name, 1 per other shared word."""
+    named = _words(fn.name) & asked
+    other = set(_words(fn.description or ""))
+    props = (fn.parameters or {}).get("properties")
+    if isinstance(props, dict):
+        for key in props:
+            other |= _words(str(key))
+    return 2 * len(named) + len((other - named) & asked)
+
+
+@dataclass(frozen=True, slots=True)
+class _Hints:
+    """What the user's message offers for plausible arguments: proper nouns, numbers, the text."""
+
+    text: str
+    nouns: tuple[str, ...]
+    numbers: tuple[str, ...]
+
+
+def _hints(text: str) -> _Hints:
+    nouns: list[str] = []
+    run: list[str] = []
+    start = True
+    for m in _PROPER.finditer(text):
+        token = m.group()
+        if not token[0].isalpha():
+            start = True
+            if run:
+                nouns.append(" ".join(run))
+                run = []
+            continue
+        if token[0].isupper() and not start and token != "I":
+            run.append(token)
+        elif run:
+            nouns.append(" ".join(run))
+            run = []
+        start = False
+    if run:
+        nouns.append(" ".join(run))
+    return _Hints(text.strip(), tuple(dict.fromkeys(nouns)), tuple(_NUMBER.findall(text)))
+
+
+def _types(schema: dict[str, Any]) -> set[str]:
+    kind = schema.get("type")
+    return {kind} if isinstance(kind, str) else set(kind) if isinstance(kind, list) else set()
+
+
+def _fits_string(value: str, schema: dict[str, Any]) -> bool:
+    if "string" not in _types(schema) or _NOT_SIMPLE & schema.keys():
+        return False
+    lo, hi = schema.get("minLength", 0), schema.get("maxLength")
+    return isinstance(lo, int) and len(value) >= lo and (not isinstance(hi, int) or len(value) <= hi)
+
+
+def _fits_number(value: int | float, schema: dict[str, Any]) -> bool:
+    kinds = _types(schema)
+    if _NOT_SIMPLE & schema.keys() or "multipleOf" in schema:
+        return False
+    if not ("number" in kinds or ("integer" in kinds and isinstance(value, int))):
+        return False
+    bound = {k: schema[k] for k in _BOUNDS if isinstance(schema.get(k), int | float)}
+    return (
+        value >= bound.get("minimum", value)
+        and value <= bound.get("maximum", value)
+        and ("exclusiveMinimum" not in bound or value > bound["exclusiveMinimum"])
+        and ("exclusiveMaximum" not in bound or value < bound["exclusiveMaximum"])
+    )
+
+
+def _plausible(args: Any, params: dict[str, Any], hints: _Hints | None, k: int) -> Any:
+    """Put the user's own words where a parameter asks for them (a city, a query, a number), if valid."""
+    props = params.get("properties")
+    if hints is None or not isinstance(args, dict) or not isinstance(props, dict):
+        return args
+    numbers = list(hints.numbers)
+    for name, sub in props.items():
+        if name not in args or not isinstance(sub, dict):
+            continue
+        lowered = name.lower()
+        if hints.nouns and any(p in lowered for p in _PLACE_PARAMS):
+            noun = hints.nouns[k % len(hints.nouns)]
+            if _fits_string(noun, sub):
+                args[name] = noun
+        elif lowered in _QUERY_PARAMS and hints.text and _fits_string(hints.text, sub):
+            args[name] = hints.text
+        elif numbers and _types(sub) & {"integer", "number"}:
+            for i, raw in enumerate(numbers):
+                value: int | float = float(raw) if "." in raw else int(raw)
+                if _fits_number(value, sub):
+                    args[name] = value
+                    del numbers[i]
+                    break
+    return args
+
+
+@dataclass(frozen=True, slots=True)
+class _Tools:
+    """A request's functions (tools or legacy ``functions``) and those the generator calls."""
+
+    functions: tuple[tuple[int, FunctionDef], ...]  # (index in tools / functions, definition)
+    call: tuple[tuple[int, FunctionDef], ...]
+    legacy: bool
+    hints: _Hints | None
+
+    def find(self, name: str) -> tuple[int, FunctionDef] | None:
+        return next((f for f in self.functions if f[1].name == name), None)
+
+
+def _last_turn_text(messages: list[dict[str, Any]]) -> str | None:
+    """The last message's text when it is the user's (the turn the model answers), else None."""
+    if not messages or messages[-1].get("role") != "user":
+        return None
+    content = messages[-1].get("content")
+    if isinstance(content, str):
+        return content
+    return " ".join(str(p.get("text", "")) for p in content or () if isinstance(p, dict) and p.get("type") == "text")
+
+
+def _tools(req: ChatRequest, data: dict[str, Any]) -> _Tools | None:
+    """Decide, once per request body, which functions the generator calls (docs/chat.md, "Tools")."""
+    choice: Any
+    if req.tools:
+        functions = tuple((i, t.function) for i, t in enumerate(req.tools) if isinstance(t, FunctionTool))
+        choice, legacy, parallel = req.tool_choice or "auto", False, req.parallel_tool_calls is not False
+    elif req.functions:
+        functions = tuple(enumerate(req.functions))
+        choice, legacy, parallel = req.function_call or "auto", True, False
+    else:
+        return None
+    text = _last_turn_text(data["messages"])
+    hints = _hints(text) if text else None
+    mode, forced, allowed = "auto", None, None
+    if isinstance(choice, str):
+        mode = choice
+    elif isinstance(choice, NamedFunction):
+        forced = choice.name
+    elif choice.type == "function" and choice.function is not None:
+        forced = choice.function.name
+    elif choice.type == "allowed_tools" and isinstance(choice.allowed_tools, dict):
+        mode = str(choice.allowed_tools.get("mode", "auto"))
+        allowed = {
+            str((t.get("function") or {}).get("name"))
+            for t in choice.allowed_tools.get("tools") or ()
+            if isinstance(t, dict)
+        }
+    else:  # a custom tool: the generator does not write custom tool input
+        mode = "none"
+    if forced is not None:
+        call = tuple(f for f in functions if f[1].name == forced)[:1]
+    elif mode not in ("auto", "required"):
+        call = ()
+    else:
+        candidates = [f for f in functions if allowed is None or f[1].name in allowed]
+        ranked: list[tuple[int, FunctionDef]] = []
+        if text:
+            asked = _words(text)
+            scores = [(_relevance(f[1], asked), n) for n, f in enumerate(candidates)]
+            ranked = [candidates[n] for score, n in sorted(scores, key=lambda p: (-p[0], p[1])) if score >= _RELEVANT]
+        if mode == "required" and not ranked:
+            ranked = candidates[:1]
+        call = tuple(ranked if parallel else ranked[:1])
+    return _Tools(functions, call, legacy, hints)
+
+
+def _schema_error(exc: SchemaError | RecursionError, what: str, name: str, param: str, code: str | None) -> ApiError:
+    """OpenAI's wording: "Invalid schema for response_format 'x': In context=('properties', 'y'), ..."."""
+    if isinstance(exc, SchemaError):
+        parts = [p.replace("~1", "/").replace("~0", "~") for p in exc.path.lstrip("#").split("/") if p]
+        context = tuple(parts[:-1] if parts and parts[-1] == exc.keyword else parts)  # the object holding it
+        detail = exc.message if exc.keyword in exc.message else f"'{exc.keyword}': {exc.message}"
+    else:
+        context, detail = (), "the schema nests too deeply to generate a value"
+    return ApiError(400, f"Invalid schema for {what} '{name}': In context={context}, {detail}", param=param, code=code)
+
+
+def _function_param(tools: _Tools, index: int) -> str:
+    return f"functions[{index}].parameters" if tools.legacy else f"tools[{index}].function.parameters"
+
+
+def _check_schemas(req: ChatRequest, tools: _Tools | None) -> None:
+    """A schema the simulator cannot satisfy is a 400 naming the keyword, as OpenAI rejects bad schemas."""
+    for index, fn in tools.functions if tools is not None else ():
+        if fn.parameters is not None:
+            try:
+                check_schema(fn.parameters)
+            except SchemaError as exc:
+                assert tools is not None
+                raise _schema_error(
+                    exc, "function", fn.name, _function_param(tools, index), "invalid_function_parameters"
+                ) from None
+    fmt = req.response_format
+    if fmt is not None and fmt.json_schema is not None and fmt.json_schema.schema_ is not None:
+        try:
+            check_schema(fmt.json_schema.schema_)
+        except SchemaError as exc:
+            raise _schema_error(exc, "response_format", fmt.json_schema.name, "response_format", None) from None
+
+
+def _arguments(tools: _Tools | None, index: int, fn: FunctionDef, rng: random.Random, k: int) -> str:
+    """Arguments for a call of ``fn``: valid against its ``parameters``, using the user's words where they fit."""
+    params = fn.parameters or {"type": "object", "properties": {}}
+    try:
+        value = instance_for(params, rng)
+    except (SchemaError, RecursionError) as exc:
+        param = _function_param(tools, index) if tools is not None else f"tools[{index}].function.parameters"
+        raise _schema_error(exc, "function", fn.name, param, "invalid_function_parameters") from None
+    return json.dumps(_plausible(value, params, tools.hints if tools else None, k), ensure_ascii=False)
+
+
+def _call_id(rng: random.Random) -> str:
+    return "call_" + "".join(rng.choices(_OBFUSCATION, k=24))
+
+
+def _tool_choice(
+    engine: Engine, spec: ModelSpec, rng: random.Random, calls: Sequence[tuple[str, str]], legacy: bool
+) -> Choice:
+    """One choice made of tool calls (or the legacy ``function_call``: the first call only)."""
+    tok = engine.tokenizer(spec)
+    out, pieces_per_call, counts = [], [], []
+    for name, args in calls[:1] if legacy else calls:
+        arg_pieces, arg_counts = token_pieces(engine, spec, args)
+        out.append({"id": _call_id(rng), "type": "function", "function": {"name": name, "arguments": args}})
+        pieces_per_call.append(arg_pieces)
+        counts.append(sum(arg_counts) + tok.count(name) + 3)
+    finish = "function_call" if legacy else "tool_calls"
+    return Choice([], counts, 0, finish, tool_calls=out, tool_pieces=pieces_per_call, function_call=legacy)
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +514,7 @@ class _Parsed:
     limit: int | None
     prompt_tokens: int
     key: int
+    tools: _Tools | None  # None: the request offers no functions
 
 
 _CACHE_SIZE = 256
@@ -242,17 +530,23 @@ def _parse(engine: Engine, body: bytes) -> _Parsed:
     req = parse_data(ChatRequest, data)
     spec = resolve_model(engine, req.model)
     limit = _validate(req, spec, data)
+    tools = _tools(req, data) if req.tools or req.functions else None
+    if tools is not None or req.response_format is not None:
+        _check_schemas(req, tools)
     tools_data = data.get("tools") if req.tools else None
+    if req.functions and not req.tools:
+        tools_data = [{"type": "function", "function": f} for f in data["functions"]]
     prompt_tokens = engine.tokenizer(spec).count_chat(data["messages"], tools=tools_data)
     check_context(spec, prompt_tokens, limit)
-    parsed = _Parsed(data, req, spec, limit, prompt_tokens, content_key(data))
+    parsed = _Parsed(data, req, spec, limit, prompt_tokens, content_key(data), tools)
     if len(cache) >= _CACHE_SIZE:
         cache.clear()
     cache[body] = parsed
     return parsed
 
 
-def create_chat_completion(engine: Engine, request: ApiRequest) -> ApiResponse:
+def create_chat_completion(engine: Engine, request: ApiRequest, script: Script | None = None) -> ApiResponse:
+    """Answer a chat completion; with ``script``, a scripted rule may say what the model says."""
     parsed = _parse(engine, request.body)
     data, req, spec, limit, prompt_tokens = parsed.data, parsed.req, parsed.spec, parsed.limit, parsed.prompt_tokens
     seed = request_rng_seed(engine, parsed.key, seed=req.seed, deterministic=req.temperature == 0)
@@ -269,10 +563,16 @@ def create_chat_completion(engine: Engine, request: ApiRequest) -> ApiResponse:
         reasoning_effort=req.reasoning_effort or spec.default_reasoning_effort,
         echo_text=_last_user_text(data["messages"]) if engine.settings.mode == "echo" else None,
     )
-    forced = _forced_tool(req) if req.tools else []
+    reply = None
+    if script is not None:
+        reply = script.answer(CHAT_PATH, data, request)
     fmt = req.response_format
-    if forced or (fmt is not None and fmt.type != "text"):
-        choices = _structured_choices(engine, spec, req, plan, seed, forced)
+    if reply is not None:
+        choices = _scripted_choices(engine, parsed, plan, seed, reply)
+    elif parsed.tools is not None and parsed.tools.call:
+        choices = _generated_tool_choices(engine, parsed, plan, seed)
+    elif fmt is not None and fmt.type != "text":
+        choices = _structured_choices(engine, spec, req, plan, seed)
     else:
         choices = plan_choices(engine, spec, plan, seed)
 
@@ -336,12 +636,15 @@ def create_chat_completion(engine: Engine, request: ApiRequest) -> ApiResponse:
 def _message_choice(index: int, c: Choice) -> dict[str, Any]:
     message: dict[str, Any] = {
         "role": "assistant",
-        "content": None if c.tool_calls else c.text,
-        "refusal": None,
+        "content": None if c.tool_calls or c.refusal else c.text,
+        "refusal": c.text if c.refusal else None,
         "annotations": [],
     }
     if c.tool_calls:
-        message["tool_calls"] = c.tool_calls
+        if c.function_call:
+            message["function_call"] = c.tool_calls[0]["function"]
+        else:
+            message["tool_calls"] = c.tool_calls
     return {
         "index": index,
         "message": message,
@@ -394,8 +697,8 @@ def _stream_chunks(
                         "index": index,
                         "delta": {
                             "role": "assistant",
-                            "content": "" if not c.tool_calls else None,
-                            "refusal": None,
+                            "content": None if c.tool_calls or c.refusal else "",
+                            "refusal": "" if c.refusal else None,
                         },
                         "logprobs": None,
                         "finish_reason": None,
@@ -407,50 +710,39 @@ def _stream_chunks(
         if c.tool_calls:
             for k, (call, parts) in enumerate(zip(c.tool_calls, c.tool_pieces or [], strict=True)):
                 fn = call["function"]
-                yield (
-                    due,
-                    chunk(
-                        [
+                first: dict[str, Any]
+                if c.function_call:
+                    first = {"function_call": {"name": fn["name"], "arguments": ""}}
+                else:
+                    first = {
+                        "tool_calls": [
                             {
-                                "index": index,
-                                "delta": {
-                                    "tool_calls": [
-                                        {
-                                            "index": k,
-                                            "id": call["id"],
-                                            "type": "function",
-                                            "function": {"name": fn["name"], "arguments": ""},
-                                        }
-                                    ]
-                                },
-                                "logprobs": None,
-                                "finish_reason": None,
+                                "index": k,
+                                "id": call["id"],
+                                "type": "function",
+                                "function": {"name": fn["name"], "arguments": ""},
                             }
                         ]
-                    ),
-                )
+                    }
+                yield due, chunk([{"index": index, "delta": first, "logprobs": None, "finish_reason": None}])
                 for start in range(0, len(parts), per_chunk):
                     due += itl * per_chunk
+                    fragment = {"arguments": "".join(parts[start : start + per_chunk])}
+                    delta = (
+                        {"function_call": fragment}
+                        if c.function_call
+                        else {"tool_calls": [{"index": k, "function": fragment}]}
+                    )
+                    yield due, chunk([{"index": index, "delta": delta, "logprobs": None, "finish_reason": None}])
+        elif c.refusal:
+            for start in range(0, len(c.pieces), per_chunk):
+                text = "".join(c.pieces[start : start + per_chunk])
+                if text:
                     yield (
                         due,
-                        chunk(
-                            [
-                                {
-                                    "index": index,
-                                    "delta": {
-                                        "tool_calls": [
-                                            {
-                                                "index": k,
-                                                "function": {"arguments": "".join(parts[start : start + per_chunk])},
-                                            }
-                                        ]
-                                    },
-                                    "logprobs": None,
-                                    "finish_reason": None,
-                                }
-                            ]
-                        ),
+                        chunk([{"index": index, "delta": {"refusal": text}, "logprobs": None, "finish_reason": None}]),
                     )
+                due += itl * sum(c.tokens[start : start + per_chunk])
         else:
             pieces = c.pieces
             lps = c.logprobs
@@ -489,44 +781,72 @@ def _stream_chunks(
     yield end, b"data: [DONE]\n\n"
 
 
-def _structured_choices(
-    engine: Engine, spec: ModelSpec, req: ChatRequest, plan: TextPlan, seed: int | None, forced: list[Any]
-) -> list[Choice]:
-    """Choices whose content is a tool call or JSON for ``response_format``."""
+def _generated_tool_choices(engine: Engine, parsed: _Parsed, plan: TextPlan, seed: int | None) -> list[Choice]:
+    """Choices calling the tools the generator picked (``parsed.tools.call``), arguments drawn per choice."""
+    tools = parsed.tools
+    assert tools is not None
     out = []
-    tok = engine.tokenizer(spec)
     for index in range(plan.n):
         rng = rng_for(engine, seed, _STRUCTURED_STREAM + index)
-        if forced:
-            calls, pieces_per_call, counts = [], [], []
-            for tool in forced:
-                params = tool.function.parameters or {"type": "object", "properties": {}}
-                args = json.dumps(instance_for(params, rng), ensure_ascii=False)
-                arg_pieces, arg_counts = token_pieces(engine, spec, args)
-                calls.append(
-                    {
-                        "id": "call_" + "".join(rng.choices(_OBFUSCATION, k=24)),
-                        "type": "function",
-                        "function": {"name": tool.function.name, "arguments": args},
-                    }
-                )
-                pieces_per_call.append(arg_pieces)
-                counts.append(sum(arg_counts) + tok.count(tool.function.name) + 3)
-            out.append(Choice([], counts, 0, "tool_calls", tool_calls=calls, tool_pieces=pieces_per_call))
-            continue
-        fmt = req.response_format
-        assert fmt is not None
+        calls = [(fn.name, _arguments(tools, i, fn, rng, k)) for k, (i, fn) in enumerate(tools.call)]
+        out.append(_tool_choice(engine, parsed.spec, rng, calls, tools.legacy))
+    return out
+
+
+def _structured_choices(
+    engine: Engine, spec: ModelSpec, req: ChatRequest, plan: TextPlan, seed: int | None
+) -> list[Choice]:
+    """Choices whose content is JSON for ``response_format``."""
+    out = []
+    fmt = req.response_format
+    assert fmt is not None
+    for index in range(plan.n):
+        rng = rng_for(engine, seed, _STRUCTURED_STREAM + index)
         if fmt.type == "json_schema" and fmt.json_schema is not None:
-            value = instance_for(fmt.json_schema.schema_ or {}, rng)
+            try:
+                value = instance_for(fmt.json_schema.schema_ or {}, rng)
+            except (SchemaError, RecursionError) as exc:
+                raise _schema_error(exc, "response_format", fmt.json_schema.name, "response_format", None) from None
         else:
             value = {"answer": " ".join(engine.generator.generate(rng, max_tokens=12).pieces).strip()}
         pieces, counts = token_pieces(engine, spec, json.dumps(value, ensure_ascii=False))
-        if plan.limit is not None and sum(counts) > plan.limit:
-            keep, total = 0, 0
-            while keep < len(counts) and total + counts[keep] <= plan.limit:
-                total += counts[keep]
-                keep += 1
-            out.append(Choice(pieces[:keep], counts[:keep], 0, "length", json_text=True))
-        else:
-            out.append(Choice(pieces, counts, 0, "stop", json_text=True))
+        pieces, counts, whole = cap_pieces(pieces, counts, plan.limit)
+        out.append(Choice(pieces, counts, 0, "stop" if whole else "length", json_text=True))
+    return out
+
+
+def _text_choice(engine: Engine, spec: ModelSpec, plan: TextPlan, rng: random.Random, reply: Reply) -> Choice:
+    """A scripted text, JSON value or refusal, split into real tokens, cut by the limit and ``stop``."""
+    pieces, counts = token_pieces(engine, spec, reply.content)
+    pieces, counts, whole = cap_pieces(pieces, counts, plan.limit)
+    finish = "stop" if whole else "length"
+    refusal = reply.kind == "refusal"
+    if plan.stop and not refusal:
+        cut = apply_stop(pieces, counts, plan.stop)
+        if cut is not None:
+            pieces, counts = cut
+            finish = "stop"
+    choice = Choice(pieces, counts, 0, finish, json_text=reply.kind == "json", refusal=refusal)
+    if plan.logprobs and not refusal:
+        choice.logprobs = piece_logprobs(engine, rng, pieces, plan.top_logprobs)
+    return choice
+
+
+def _scripted_choices(engine: Engine, parsed: _Parsed, plan: TextPlan, seed: int | None, reply: Reply) -> list[Choice]:
+    """The choices of a scripted reply: every choice says it (tool calls get their own ids)."""
+    out = []
+    tools = parsed.tools
+    for index in range(plan.n):
+        rng = rng_for(engine, seed, _STRUCTURED_STREAM + index)
+        if reply.kind != "tool_calls":
+            out.append(_text_choice(engine, parsed.spec, plan, rng, reply))
+            continue
+        calls = []
+        for k, (name, args) in enumerate(reply.tool_calls):
+            if args is None:
+                found = tools.find(name) if tools is not None else None
+                args = "{}" if found is None else _arguments(tools, found[0], found[1], rng, k)
+            calls.append((name, args))
+        legacy = tools is not None and tools.legacy
+        out.append(_tool_choice(engine, parsed.spec, rng, calls, legacy))
     return out

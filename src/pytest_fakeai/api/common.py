@@ -19,11 +19,14 @@ if TYPE_CHECKING:
 __all__ = [
     "Choice",
     "TextPlan",
+    "apply_stop",
+    "cap_pieces",
     "check_context",
     "check_limit",
     "check_stream_options",
     "content_key",
     "dumps",
+    "piece_logprobs",
     "plan_choices",
     "request_rng_seed",
     "resolve_model",
@@ -130,6 +133,8 @@ class Choice:
     tool_calls: list[dict[str, Any]] | None = None
     tool_pieces: list[list[str]] | None = None  # each call's arguments, split as streamed
     json_text: bool = False
+    refusal: bool = False  # the pieces are a refusal (message.refusal), not content
+    function_call: bool = False  # the one tool call is a legacy ``function_call``
 
     @property
     def text(self) -> str:
@@ -188,7 +193,18 @@ def token_pieces(engine: Engine, spec: ModelSpec, text: str) -> tuple[list[str],
     return pieces, counts
 
 
-def _apply_stop(pieces: list[str], counts: list[int], stops: Sequence[str]) -> tuple[list[str], list[int]] | None:
+def cap_pieces(pieces: list[str], counts: list[int], limit: int | None) -> tuple[list[str], list[int], bool]:
+    """The longest prefix within ``limit`` tokens, and whether it is the whole text."""
+    if limit is None or sum(counts) <= limit:
+        return pieces, counts, True
+    keep, total = 0, 0
+    while keep < len(counts) and total + counts[keep] <= limit:
+        total += counts[keep]
+        keep += 1
+    return pieces[:keep], counts[:keep], False
+
+
+def apply_stop(pieces: list[str], counts: list[int], stops: Sequence[str]) -> tuple[list[str], list[int]] | None:
     """Cut before the earliest stop string; the tokens that spelled the stop are still counted."""
     text = "".join(pieces)
     best = -1
@@ -217,7 +233,8 @@ def _apply_stop(pieces: list[str], counts: list[int], stops: Sequence[str]) -> t
     return out_pieces, out_counts
 
 
-def _logprobs(engine: Engine, rng: random.Random, pieces: Sequence[str], top: int) -> list[dict[str, Any]]:
+def piece_logprobs(engine: Engine, rng: random.Random, pieces: Sequence[str], top: int) -> list[dict[str, Any]]:
+    """``logprobs.content`` entries for ``pieces`` (``top`` alternatives each)."""
     gen = engine.generator
     out = []
     for piece in pieces:
@@ -277,13 +294,13 @@ def plan_choices(engine: Engine, spec: ModelSpec, plan: TextPlan, seed: int | No
             finished = gen.finished
         finish = "stop" if finished else "length"
         if plan.stop:
-            cut = _apply_stop(pieces, counts, plan.stop)
+            cut = apply_stop(pieces, counts, plan.stop)
             if cut is not None:
                 pieces, counts = cut
                 finish = "stop"
         choice = Choice(pieces, counts, reasoning, finish)
         if plan.logprobs:
-            choice.logprobs = _logprobs(engine, rng, pieces, plan.top_logprobs)
+            choice.logprobs = piece_logprobs(engine, rng, pieces, plan.top_logprobs)
         choices.append(choice)
     return choices
 

@@ -9,24 +9,32 @@ from ..engine.rng import derive_seed
 from .common import (
     Choice,
     TextPlan,
+    apply_stop,
+    cap_pieces,
     check_context,
     check_limit,
     check_stream_options,
     content_key,
     dumps,
+    piece_logprobs,
     plan_choices,
     request_rng_seed,
     resolve_model,
     response_headers,
+    rng_for,
     sse,
+    token_pieces,
 )
 from .errors import ApiError
+from .script import COMPLETIONS_PATH
 from .types import ApiRequest, ApiResponse, TimedStream
 from .validation import load_json, parse_data
 from .wire import CompletionRequest
 
 if TYPE_CHECKING:
     from ..engine.core import Engine
+    from ..engine.registry import ModelSpec
+    from .script import Reply, Script
 
 __all__ = ["create_completion"]
 
@@ -43,7 +51,28 @@ def _prompts(prompt: Any) -> list[str | list[int]]:
     return list(prompt)
 
 
-def create_completion(engine: Engine, request: ApiRequest) -> ApiResponse:
+def _scripted(engine: Engine, spec: ModelSpec, plan: TextPlan, seed: int | None, reply: Reply) -> list[Choice]:
+    """``plan.n`` choices saying a scripted text (cut by the limit and ``stop``, as generated text is)."""
+    if reply.kind == "tool_calls":
+        raise TypeError("a scripted tool call cannot answer POST /v1/completions: legacy completions have no tools")
+    out = []
+    for index in range(plan.n):
+        pieces, counts = token_pieces(engine, spec, reply.content)
+        pieces, counts, whole = cap_pieces(pieces, counts, plan.limit)
+        finish = "stop" if whole else "length"
+        cut = apply_stop(pieces, counts, plan.stop) if plan.stop else None
+        if cut is not None:
+            pieces, counts = cut
+            finish = "stop"
+        choice = Choice(pieces, counts, 0, finish)
+        if plan.logprobs:
+            choice.logprobs = piece_logprobs(engine, rng_for(engine, seed, index), pieces, plan.top_logprobs)
+        out.append(choice)
+    return out
+
+
+def create_completion(engine: Engine, request: ApiRequest, script: Script | None = None) -> ApiResponse:
+    """Answer a legacy completion; with ``script``, a scripted rule may say what the model says."""
     data = load_json(request.body)
     req = parse_data(CompletionRequest, data)
     spec = resolve_model(engine, req.model)
@@ -69,6 +98,9 @@ def create_completion(engine: Engine, request: ApiRequest) -> ApiResponse:
         check_context(spec, count, limit, what="prompt")
     stop = [req.stop] if isinstance(req.stop, str) else list(req.stop or ())
     seed = request_rng_seed(engine, content_key(data), seed=req.seed, deterministic=req.temperature == 0)
+    reply = None
+    if script is not None:
+        reply = script.answer(COMPLETIONS_PATH, data, request)
 
     texts: list[tuple[str, Choice]] = []
     for i, prompt in enumerate(prompts):
@@ -83,7 +115,12 @@ def create_completion(engine: Engine, request: ApiRequest) -> ApiResponse:
             top_logprobs=req.logprobs or 0,
             echo_text=prompt_text if engine.settings.mode == "echo" else None,
         )
-        for c in plan_choices(engine, spec, plan, None if seed is None else derive_seed(seed, "prompt", i)):
+        prompt_seed = None if seed is None else derive_seed(seed, "prompt", i)
+        if reply is not None:
+            choices = _scripted(engine, spec, plan, prompt_seed, reply)
+        else:
+            choices = plan_choices(engine, spec, plan, prompt_seed)
+        for c in choices:
             texts.append((prompt_text if req.echo else "", c))
 
     prompt_tokens = sum(prompt_counts)

@@ -7,9 +7,12 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .types import ApiRequest
+
+if TYPE_CHECKING:
+    from .script import Rule
 
 __all__ = ["Call", "Calls", "RecordedRequest", "RecordedResponse"]
 
@@ -101,6 +104,7 @@ class Call:
     ended: float | None = None
     transport: str = ""  # "httpx", "httpx2", "asgi", ... : which adapter carried it
     error: str | None = None  # traceback when the simulator itself failed (answered 500)
+    rule: Rule | None = None  # the scripted rule that answered (fakeai.on(...)); None: unscripted
 
 
 class Calls:
