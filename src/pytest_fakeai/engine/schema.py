@@ -34,11 +34,22 @@ Values are plausible for what they fill: a ``name`` is a person's name,
 ``email`` an address, ``city`` a city, ``age`` 18-90, a ``price`` has two
 decimals -- always inside the schema's own bounds.
 
-Errors (all :class:`SchemaError`, a ``ValueError``)::
+Optional parts that cannot be filled are left out rather than failing: a
+property constrained (for example by a merged ``allOf``) to nothing must be
+absent, and an array may stop short when ``minItems`` allows.  :func:`check_schema`
+still reports such a contradiction when it is written in one place, as a mistake.
+
+Errors: one class, :class:`SchemaError` (a ``ValueError``)::
 
     SchemaError(keyword, path, message)
-        keyword  the keyword that cannot be satisfied ("minimum", "pattern", "$ref", ...)
-        path     where it sits in the schema, a JSON pointer: "#/properties/days"
+        keyword  the keyword that cannot be satisfied: "minimum", "multipleOf", "minLength",
+                 "pattern", "format", "enum", "const", "type", "required", "minProperties",
+                 "uniqueItems", "items", "$ref" (missing, remote or endless recursion),
+                 "oneOf", "not", ... -- or "false" for a `false` schema where a value is needed
+        path     a JSON pointer to the keyword at fault ("#/properties/days/maximum"), or to the
+                 schema object when the object as a whole is (a `false` schema, "#/$defs/Node"
+                 for a definition that recurses with no way out)
+        message  what is wrong and how to fix it; str(error) is "<path>: <message>"
 """
 
 from __future__ import annotations
@@ -118,7 +129,7 @@ _NUMBER_KEYS = frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMa
 
 _SOFT_PRESSURE = 3  # $ref re-entries on the current path before every choice heads for the exit
 _HARD_PRESSURE = 48  # a safety net: the rank-guided exit ends far sooner
-_MAX_NESTING = 96
+_MAX_NESTING = 64  # levels of value nesting; each costs about 8 Python frames
 _NODE_TRIES = 12  # retries of one node for not / oneOf / if-then-else / merged allOf
 _PATTERN_TRIES = 24
 _UNIQUE_TRIES = 20
@@ -131,8 +142,9 @@ class SchemaError(ValueError):
     """A schema that no value can satisfy, or that uses what this generator does not support.
 
     ``keyword`` is the JSON Schema keyword at fault (``"minLength"``, ``"pattern"``, ``"enum"``,
-    ``"$ref"``, ...) and ``path`` a JSON pointer to the schema object holding it
-    (``"#/properties/days"``).  The message says what is wrong and how to fix it.
+    ``"$ref"``, ...), ``path`` a JSON pointer to it (``"#/properties/days/maximum"``; to the schema
+    object itself for a ``false`` schema or an endlessly recursive definition) and ``message``
+    says what is wrong and how to fix it.
     """
 
     def __init__(self, keyword: str, path: str, message: str) -> None:
@@ -152,7 +164,10 @@ def instance_for(schema: dict[str, Any], rng: random.Random) -> Any:
     keywords, when no valid value turned up within a bounded number of tries).  Call
     :func:`check_schema` first to reject malformed schemas with a clear message.
     """
-    return _Gen(schema, rng).gen(schema, "#", "")
+    try:
+        return _Gen(schema, rng).gen(schema, "#", "")
+    except RecursionError:  # only when called with little stack left: the nesting cap keeps well below the limit
+        raise SchemaError("$ref", "#", "the schema nests too deeply to generate a value") from None
 
 
 def check_schema(schema: Any) -> None:
@@ -174,7 +189,7 @@ def check_schema(schema: Any) -> None:
     first: SchemaError | None = None
     for seed in range(3):
         try:
-            _Gen(schema, random.Random(seed)).gen(schema, "#", "")
+            instance_for(schema, random.Random(seed))
         except SchemaError as exc:
             first = first or exc
         else:
@@ -1640,8 +1655,30 @@ class _RegexGen:
         return "".join(out)
 
     def seq(self, items: Any, out: list[str]) -> None:
-        for op, av in items:
+        data = items.data if hasattr(items, "data") else items
+        i = 0
+        while i < len(data):
+            if i + 1 < len(data) and self.mode == "random" and self.capitalized(data[i], data[i + 1], out):
+                i += 2  # "[A-Z][a-z]+" as one capitalized word
+                continue
+            op, av = data[i]
             self.node(op, av, out)
+            i += 1
+
+    def capitalized(self, head: Any, tail: Any, out: list[str]) -> bool:
+        if head[0] is not _sre.IN or tail[0] not in (_sre.MAX_REPEAT, _sre.MIN_REPEAT) or len(tail[1][2]) != 1:
+            return False
+        body = tail[1][2][0]
+        if not (_accepts(head, "A") and _accepts(body, "a")) or self.rng.random() >= 0.85:
+            return False
+        lo, hi = tail[1][0], tail[1][1]
+        top = lo + 7 if hi >= _sre.MAXREPEAT else hi
+        for _ in range(8):
+            w = self.rng.choice(_WORDS)
+            if lo <= len(w) - 1 <= top and _accepts(head, w[0].upper()) and all(_accepts(body, c) for c in w[1:]):
+                out.append(w.capitalize())
+                return True
+        return False
 
     def node(self, op: Any, av: Any, out: list[str]) -> None:
         if op is _sre.LITERAL:
@@ -1712,8 +1749,9 @@ class _RegexGen:
             self.want -= extra * width
             n = lo + extra
         else:
-            cap = 7 if span is None else span
-            if len(sub) == 1 and sub[0][0] in (_sre.IN, _sre.ANY) and self.rng.random() < 0.7:
+            single = len(sub) == 1 and sub[0][0] in (_sre.IN, _sre.ANY)
+            cap = (7 if single else 2) if span is None else span  # "(-[a-z]+)*": a few parts, not dozens
+            if single and self.rng.random() < 0.85:
                 word = self.word(sub[0], max(lo, 1), lo + cap)
                 if word is not None:
                     out.append(word)
@@ -1730,7 +1768,7 @@ class _RegexGen:
             case = str.upper
         else:
             return None
-        for _ in range(4):
+        for _ in range(8):
             w = case(self.rng.choice(_WORDS))
             if lo <= len(w) <= hi and all(_accepts(node, c) for c in w):
                 return w
@@ -1771,7 +1809,10 @@ def _children(s: Any) -> Iterator[Any]:
 
 
 class _Ranks:
-    """Least fixed point of rank(ref) = 1 + rank(target): inf means no finite value exists."""
+    """Least fixed point of rank(ref) = 1 + rank(target): inf means no finite value exists.
+
+    Read-only once built, so one instance serves every generation from the same schema.
+    """
 
     def __init__(self, gen: _Gen) -> None:
         self.ref: dict[str, float] = {}
@@ -1845,6 +1886,13 @@ class _Ranks:
 
 # --------------------------------------------------------------------------------------------
 # The generator
+
+
+@functools.lru_cache(maxsize=128)
+def _ranks_for(text: str) -> _Ranks:
+    """Ranks of a schema given as canonical JSON: a pure function, so memoized (recursive schemas repeat)."""
+    root = json.loads(text)
+    return _Ranks(_Gen(root, random.Random(0)))
 
 
 def _weighted_order(rng: random.Random, weights: list[float]) -> list[int]:
@@ -1927,7 +1975,12 @@ class _Gen:
     @property
     def ranks(self) -> _Ranks:
         if self._ranks is None:
-            self._ranks = _Ranks(self)
+            try:
+                text = json.dumps(self.root, sort_keys=True, ensure_ascii=False)
+            except (TypeError, ValueError):
+                self._ranks = _Ranks(self)
+            else:
+                self._ranks = _ranks_for(text)
         return self._ranks
 
     @property
@@ -1981,7 +2034,14 @@ class _Gen:
         self.nesting += 1
         try:
             if self.nesting > _MAX_NESTING:
-                raise SchemaError("$ref", path, f"the schema nests deeper than {_MAX_NESTING} levels")
+                keyword = (
+                    "$ref"
+                    if self.active
+                    else next(
+                        (p for p in reversed(path.split("/")) if p in ("properties", "items", "prefixItems")), "type"
+                    )
+                )
+                raise SchemaError(keyword, path, f"values here would nest deeper than {_MAX_NESTING} levels")
             if _COMPOSITE.isdisjoint(s.keys()):
                 return self.plain(s, path, name)
             return self.composite(s, path, name)
@@ -2242,7 +2302,13 @@ class _Gen:
             return self.patterned(s["pattern"], lo, hi, fmt, path, name)
         if fmt is not None:
             return self.formatted(fmt, lo, hi, path, name)
-        return _fit(_TEXT[_string_kind(name)](self.rng, name), lo, hi, self.rng)
+        make = _TEXT[_string_kind(name)]
+        text = make(self.rng, name)
+        for _ in range(4):  # a shorter (or longer) natural value beats a cut one: "Ada Liskov", not "Margar"
+            if lo <= len(text) and (hi is None or len(text) <= hi):
+                return text
+            text = make(self.rng, name)
+        return _fit(text, lo, hi, self.rng)
 
     def formatted(self, fmt: str, lo: int, hi: int | None, path: str, name: str) -> str:
         value = ""
@@ -2368,6 +2434,9 @@ class _Gen:
                 "multipleOf", _ptr(path, "multipleOf"), f"no multiple of {_show(m)} found inside the bounds"
             )
         x, y = _window(lo, hi, a, b)
+        if x >= y and not inside(x):  # the plausible range touches only an exclusive bound: use the bounds
+            x = float(lo) if lo is not None else float(hi) - (b - a)
+            y = float(hi) if hi is not None else float(lo) + (b - a)
         if integral:
             ia, ib = math.ceil(x), math.floor(y)
             if ia <= ib:
@@ -2377,9 +2446,9 @@ class _Gen:
         value = round(self.rng.uniform(float(x), float(y)), decimals)
         if inside(value):
             return value
-        for candidate in (round((x + y) / 2, decimals), (x + y) / 2, float(lo if lo is not None else hi)):
+        for candidate in (round((x + y) / 2, decimals), (x + y) / 2):
             if inside(candidate):
-                return candidate
+                return float(candidate)
         raise SchemaError("minimum", _ptr(path, "minimum"), "no number lies inside the bounds")
 
     # -- objects
