@@ -563,7 +563,7 @@ def test_assert_all_used_lists_rules_uses_and_unmatched_requests(api: Driver, si
     message = str(info.value)
     assert message.splitlines() == [
         "fakeai: 3 of 4 scripted rule(s) not used up:",
-        '  ok     #1 on(contains=\'weather\') -> tool_call get_weather({"city": "Paris"}): answered 1 of 1',
+        '  ok     #1 on(contains=\'weather\') -> tool_call get_weather({"city":"Paris"}): answered 1 of 1',
         "  UNUSED #2 on(after_tool='get_weather') -> text 'It is sunny in Paris.': answered 0 of 1",
         "  PARTLY #3 on(model='gpt-4o-mini') -> text 'one'; text 'two': answered 1 of 2",
         "  UNUSED #4 on(where=<lambda>) -> error 429: answered 0 of 3",

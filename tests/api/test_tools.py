@@ -248,7 +248,7 @@ def test_design_agent_loop_example(fakeai: FakeAI, fakeai_client: Any) -> None:
     answer, ran = run_agent(fakeai_client, "What's the weather in Paris?", [WEATHER])
 
     assert answer == "It is sunny in Paris."
-    assert ran == ['get_weather({"city": "Paris"})']
+    assert ran == ['get_weather({"city":"Paris"})']
     assert [c.rule.describe() for c in fakeai.calls if c.rule] == [
         "on(contains='weather')",
         "on(after_tool='get_weather')",

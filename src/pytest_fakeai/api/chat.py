@@ -482,7 +482,9 @@ def _arguments(tools: _Tools | None, index: int, fn: FunctionDef, rng: random.Ra
     except (SchemaError, RecursionError) as exc:
         param = _function_param(tools, index) if tools is not None else f"tools[{index}].function.parameters"
         raise _schema_error(exc, "function", fn.name, param, "invalid_function_parameters") from None
-    return json.dumps(_plausible(value, params, tools.hints if tools else None, k), ensure_ascii=False)
+    return json.dumps(
+        _plausible(value, params, tools.hints if tools else None, k), ensure_ascii=False, separators=(",", ":")
+    )
 
 
 def _call_id(rng: random.Random) -> str:
@@ -809,7 +811,7 @@ def _structured_choices(
                 raise _schema_error(exc, "response_format", fmt.json_schema.name, "response_format", None) from None
         else:
             value = {"answer": " ".join(engine.generator.generate(rng, max_tokens=12).pieces).strip()}
-        pieces, counts = token_pieces(engine, spec, json.dumps(value, ensure_ascii=False))
+        pieces, counts = token_pieces(engine, spec, json.dumps(value, ensure_ascii=False, separators=(",", ":")))
         pieces, counts, whole = cap_pieces(pieces, counts, plan.limit)
         out.append(Choice(pieces, counts, 0, "stop" if whole else "length", json_text=True))
     return out

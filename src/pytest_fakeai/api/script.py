@@ -75,7 +75,7 @@ class Reply:
     def content(self) -> str:
         """The visible text: the text, the refusal, or the JSON value serialised."""
         if self.kind == "json":
-            return jsonlib.dumps(self.value, ensure_ascii=False)
+            return jsonlib.dumps(self.value, ensure_ascii=False, separators=(",", ":"))
         return self.text
 
     def describe(self) -> str:
@@ -112,7 +112,7 @@ def _tool_call(spec: Any, where: str) -> tuple[str, str | None]:
     if not isinstance(args, Mapping):
         raise TypeError(f"{where}: the arguments of {name!r} must be a dict, a JSON string or None, not {args!r}")
     try:
-        return name, jsonlib.dumps(dict(args), ensure_ascii=False)
+        return name, jsonlib.dumps(dict(args), ensure_ascii=False, separators=(",", ":"))
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{where}: the arguments of {name!r} are not JSON-serialisable: {exc}") from None
 
