@@ -5,18 +5,7 @@ from collections.abc import Iterator
 import pytest
 
 from pytest_fakeai import FakeAI
-from tests._support.drive import MODES, STACKS, Driver, skip_unavailable
-
-
-@pytest.fixture(params=STACKS)
-def stack(request: pytest.FixtureRequest) -> str:
-    skip_unavailable(request.param)
-    return str(request.param)
-
-
-@pytest.fixture(params=MODES)
-def mode(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
+from tests._support.drive import Driver
 
 
 @pytest.fixture

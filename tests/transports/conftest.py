@@ -18,7 +18,6 @@ import pytest
 
 from pytest_fakeai import FakeAI
 from pytest_fakeai.adapters.intercept import is_patched
-from tests._support.drive import MODES, STACKS, skip_unavailable
 from tests.transports._helpers import AppRunner
 
 LOCAL = {"127.0.0.1", "localhost", "::1"}
@@ -58,17 +57,6 @@ def _environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         monkeypatch.delenv(name, raising=False)
     yield
     assert not is_patched(), "a test left the transport classes patched"
-
-
-@pytest.fixture(params=STACKS)
-def stack(request: pytest.FixtureRequest) -> str:
-    skip_unavailable(request.param)
-    return str(request.param)
-
-
-@pytest.fixture(params=MODES)
-def mode(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
 
 
 @pytest.fixture
