@@ -1,4 +1,5 @@
-"""The pytest plugin: fixtures ``fakeai``, ``fakeai_client``, ``fakeai_async_client``; marker ``fakeai``.
+"""The pytest plugin: fixtures ``fakeai``, ``fakeai_client``, ``fakeai_async_client``, ``fakeai_server``;
+marker ``fakeai``; ``--fakeai-serve``.
 
 Imported by every pytest run in an environment that has pytest-fakeai, so it
 imports only pytest and light modules; the simulator loads when a fixture is used.
@@ -15,21 +16,67 @@ from .engine.rng import node_seed
 from .settings import SETTINGS, Settings, SettingsError, SettingSpec
 
 if TYPE_CHECKING:
+    from .adapters.server import FakeAIServer, Server
     from .simulator import FakeAI
 
 __all__ = [
     "fakeai",
     "fakeai_async_client",
     "fakeai_client",
+    "fakeai_server",
     "pytest_addoption",
     "pytest_collection_modifyitems",
     "pytest_configure",
     "pytest_report_header",
     "pytest_runtest_makereport",
+    "pytest_sessionstart",
+    "pytest_terminal_summary",
 ]
 
 _LAYERS = pytest.StashKey[list[tuple[str, dict[str, Any]]]]()
 _SIM = pytest.StashKey["FakeAI"]()
+_SERVING = pytest.StashKey["_Serving"]()
+
+SERVE_HELP = "Serve the simulator on a real port (127.0.0.1) for the whole session; print its URL. [a boolean]"
+SERVE_PORT_HELP = "Port for the session's server (--fakeai-serve, the fakeai_server fixture); 0 picks a free one."
+
+
+class _Serving:
+    """The session's real port (started on first use) and the simulator answering on it now.
+
+    During a test that uses ``fakeai`` that is the test's simulator; between tests,
+    a fresh one with the session's settings for each request.
+    """
+
+    __slots__ = ("active", "layers", "port", "server")
+
+    def __init__(self, layers: list[tuple[str, dict[str, Any]]], port: int) -> None:
+        self.layers = layers
+        self.port = port
+        self.active: FakeAI | None = None
+        self.server: Server | None = None
+
+    def simulator(self) -> FakeAI:
+        sim = self.active
+        if sim is None:
+            from .simulator import FakeAI
+
+            sim = FakeAI(Settings.build(self.layers))
+        return sim
+
+    def start(self, config: pytest.Config) -> Server:
+        if self.server is None:
+            from .adapters.server import Server
+
+            self.server = Server(self.simulator, port=self.port).start()
+            config.add_cleanup(self.stop)
+        return self.server
+
+    def stop(self) -> None:
+        server, self.server = self.server, None
+        if server is not None:
+            server.stop()
+
 
 MARKER_HELP = (
     "fakeai(**settings): configure this test's FakeAI simulator; keywords are the settings of "
@@ -51,6 +98,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         text = f"{spec.help} [{spec.describe()}]"
         group.addoption(spec.option, dest=f"fakeai_{spec.name}", default=None, metavar=spec.name.upper(), help=text)
         parser.addini(spec.ini, help=text, type=_ini_type(spec), default=None)
+    group.addoption("--fakeai-serve", action="store_true", default=False, dest="fakeai_serve", help=SERVE_HELP)
+    parser.addini("fakeai_serve", help=SERVE_HELP, type="bool", default=False)
+    group.addoption("--fakeai-serve-port", dest="fakeai_serve_port", default=None, metavar="PORT", help=SERVE_PORT_HELP)
+    parser.addini("fakeai_serve_port", help=SERVE_PORT_HELP, default=None)
 
 
 def _config_layers(config: pytest.Config) -> list[tuple[str, dict[str, Any]]]:
@@ -79,6 +130,26 @@ def pytest_configure(config: pytest.Config) -> None:
     except SettingsError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[_LAYERS] = layers
+    config.stash[_SERVING] = _Serving(layers, _serve_port(config))
+
+
+def _serve_port(config: pytest.Config) -> int:
+    text, source = config.getoption("fakeai_serve_port"), "the command line (--fakeai-serve-port)"
+    if text is None:
+        text, source = config.getini("fakeai_serve_port"), "ini option fakeai_serve_port"
+    text = str(text or "0").strip()
+    if not text.isdigit() or int(text) > 65535:
+        raise pytest.UsageError(f"Invalid port {text!r} from {source}: expected an integer from 0 to 65535.")
+    return int(text)
+
+
+def _serve_requested(config: pytest.Config) -> bool:
+    return bool(config.getoption("fakeai_serve") or config.getini("fakeai_serve"))
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if _serve_requested(session.config):
+        session.config.stash[_SERVING].start(session.config)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -88,10 +159,20 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     settings = Settings.build(layers)
     major = openai_major()
     openai = f"openai {major}.x" if major is not None else "openai not installed"
-    return [
+    lines = [
         f"fakeai: seed={settings.seed} (each test: seed + crc32(node id)), clock={settings.clock}, "
         f"{openai}, stack={default_stack()}"
     ]
+    server = config.stash[_SERVING].server
+    if server is not None:
+        lines.append(f"fakeai: serving on {server.url}")
+    return lines
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    server = config.stash[_SERVING].server
+    if server is not None:
+        terminalreporter.write_line(f"fakeai: served on {server.url}")
 
 
 def _marker_layers(item: pytest.Item) -> list[tuple[str, dict[str, Any]]]:
@@ -156,6 +237,8 @@ def fakeai(request: pytest.FixtureRequest) -> Iterator[FakeAI]:
     settings = _settings_for(request.node)
     sim = FakeAI(settings)
     request.node.stash[_SIM] = sim
+    serving = request.config.stash[_SERVING]
+    serving.active = sim  # the session's port, if any, answers with this test's simulator
     try:
         if settings.intercept:  # clients the code under test builds talk to this simulator too
             with sim.intercept():
@@ -165,6 +248,8 @@ def fakeai(request: pytest.FixtureRequest) -> Iterator[FakeAI]:
         if settings.assert_all_used:  # fails the test at teardown, listing the rules (docs/scripting.md)
             sim.assert_all_used()
     finally:
+        if serving.active is sim:
+            serving.active = None
         sim.close()
 
 
@@ -201,3 +286,16 @@ def fakeai_async_client(fakeai: FakeAI) -> Any:
     transport holds no sockets, so nothing needs awaiting at teardown.
     """
     return fakeai.async_client()
+
+
+@pytest.fixture
+def fakeai_server(request: pytest.FixtureRequest, fakeai: FakeAI) -> FakeAIServer:
+    """A real port on 127.0.0.1 answered by this test's simulator (``.url`` ends in ``/v1``).
+
+    One server serves the whole session (started on first use); during each test it
+    answers with that test's ``fakeai``, so markers and scripting apply to its traffic.
+    """
+    from .adapters.server import FakeAIServer
+
+    server = request.config.stash[_SERVING].start(request.config)
+    return FakeAIServer(url=server.url, host=server.host, port=server.port, simulator=fakeai)

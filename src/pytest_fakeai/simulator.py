@@ -15,6 +15,7 @@ from .engine.core import Engine
 from .settings import Settings
 
 if TYPE_CHECKING:
+    from .adapters.server import Server
     from .api.router import Router
     from .api.script import Rule, Script
     from .engine.clock import Clock
@@ -172,6 +173,13 @@ class FakeAI:
         urls = [*(u.strip() for u in self.settings.intercept_urls.split(",") if u.strip()), *base_urls]
         block = self.settings.block_network if block_network is None else block_network
         return Interceptor(self, urls, block_network=block)
+
+    # -- a real port --------------------------------------------------------------------------
+    def serve(self, *, host: str = "127.0.0.1", port: int = 0) -> Server:
+        """Serve this simulator on a real port (uvicorn, in a background thread); stop() or use ``with``."""
+        from .adapters.server import serve
+
+        return serve(self, host=host, port=port)
 
     # -- clients ------------------------------------------------------------------------------
     def transport(self, stack: str | None = None, *, asynchronous: bool = False) -> Any:

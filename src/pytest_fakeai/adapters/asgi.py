@@ -1,0 +1,209 @@
+"""An ASGI 3 application over the simulator: it translates, the simulator decides.
+
+``make_app(sim)`` (or ``make_app(lambda: current_sim)``) answers HTTP requests
+like the in-process transports do: the request becomes an :class:`ApiRequest`,
+``FakeAI.handle`` answers it (in the event loop: it only computes), and the
+response goes out with the simulated latency waited out -- a body after its
+wait, a stream chunk by chunk, each flushed when due, so a client over a real
+socket observes TTFT and inter-token gaps.  Websockets are not served yet: they
+are closed cleanly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import TYPE_CHECKING, Any
+
+from ..api.errors import ApiError, server_error
+from ..api.types import ApiRequest, ApiResponse, StreamAbort
+
+if TYPE_CHECKING:
+    from ..simulator import FakeAI
+
+__all__ = ["DEFAULT_MAX_BODY_SIZE", "FakeAIApp", "Provider", "make_app"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+Provider = Callable[[], "FakeAI"]
+
+DEFAULT_MAX_BODY_SIZE = 32 * 1024 * 1024
+#: Websocket close code for routes that are not served (RFC 6455: policy violation).
+WEBSOCKET_NOT_SERVED = 1008
+
+log = logging.getLogger("pytest_fakeai")
+
+
+def _too_large(limit: int) -> ApiError:
+    return ApiError(
+        413,
+        f"Request body too large: the limit is {limit} bytes.",
+        code="request_too_large",
+    )
+
+
+class FakeAIApp:
+    """The ASGI application: ``await app(scope, receive, send)``."""
+
+    def __init__(self, provider: Provider, *, max_body_size: int = DEFAULT_MAX_BODY_SIZE) -> None:
+        if max_body_size < 0:
+            raise ValueError(f"max_body_size must be >= 0, got {max_body_size}")
+        self.provider = provider
+        self.max_body_size = max_body_size
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "websocket":
+            await receive()  # websocket.connect
+            await send({"type": "websocket.close", "code": WEBSOCKET_NOT_SERVED, "reason": "not served"})
+        elif kind == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+
+    # -- HTTP -------------------------------------------------------------------------------
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def start(status: int, headers: list[tuple[str, str]]) -> None:
+            nonlocal started
+            started = True
+            raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+            await send({"type": "http.response.start", "status": status, "headers": raw})
+
+        try:
+            headers = _headers(scope)
+            body = await self._read_body(headers, receive)
+            if body is None:
+                return  # the client went away before the request was complete
+            request = ApiRequest(
+                method=scope["method"],
+                path=scope["path"],
+                query=scope.get("query_string", b"").decode("latin-1"),
+                headers=headers,
+                body=body,
+            )
+            sim = self.provider()
+            response = sim.handle(request, transport="asgi")
+            if response.stream is None:
+                wait = sim.wait_seconds(response)
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                await start(response.status, _with_length(response.headers, len(response.body)))
+                await send({"type": "http.response.body", "body": response.body})
+            else:
+                await start(response.status, response.headers)
+                await self._stream(sim, response, receive, send)
+        except _BodyTooLarge:
+            await _send_error(start, send, _too_large(self.max_body_size), close=True)
+        except Exception:
+            # FakeAI.handle never raises for bad input; this is a provider or adapter bug.
+            log.exception("pytest-fakeai ASGI app error on %s %s", scope.get("method"), scope.get("path"))
+            if not started:
+                await _send_error(start, send, server_error(), close=False)
+            # otherwise the response is cut short: returning drops the connection
+
+    async def _read_body(self, headers: dict[str, str], receive: Receive) -> bytes | None:
+        limit = self.max_body_size
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise _BodyTooLarge
+        parts: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise _BodyTooLarge
+            parts.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(parts)
+
+    async def _stream(self, sim: FakeAI, response: ApiResponse, receive: Receive, send: Send) -> None:
+        assert response.stream is not None
+        stream = response.stream
+
+        async def disconnected() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+
+        # receive() only answers http.disconnect once the request body is read, so it
+        # tells us a client went away, even while we sleep until the next chunk is due.
+        watcher = asyncio.ensure_future(disconnected())
+        try:
+            for wait, data in sim.pace(response):
+                if wait > 0:
+                    await asyncio.wait({watcher}, timeout=wait)
+                if watcher.done():
+                    return
+                try:
+                    await send({"type": "http.response.body", "body": data, "more_body": True})
+                except OSError:  # servers that raise when the client is gone (uvicorn just drops it)
+                    return
+            if not watcher.done():
+                await send({"type": "http.response.body", "body": b""})
+        except StreamAbort:
+            return  # end without the final empty body: the server drops the connection
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await watcher
+            stream.close()  # stops an unfinished stream (client gone, abort, cancel); a no-op once it ended
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in scope.get("headers", ()):
+        name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    return headers
+
+
+def _with_length(headers: list[tuple[str, str]], length: int) -> list[tuple[str, str]]:
+    if any(k.lower() == "content-length" for k, _ in headers):
+        return headers
+    return [*headers, ("content-length", str(length))]
+
+
+async def _send_error(
+    start: Callable[[int, list[tuple[str, str]]], Awaitable[None]], send: Send, exc: ApiError, *, close: bool
+) -> None:
+    body = exc.body()
+    headers = [("content-type", "application/json"), *exc.headers]
+    if close:  # the rest of the request body is not read: the connection cannot be reused
+        headers.append(("connection", "close"))
+    await start(exc.status, _with_length(headers, len(body)))
+    await send({"type": "http.response.body", "body": body})
+
+
+def make_app(sim_or_provider: FakeAI | Provider, *, max_body_size: int = DEFAULT_MAX_BODY_SIZE) -> FakeAIApp:
+    """An ASGI application answering from ``sim_or_provider``.
+
+    Either a :class:`~pytest_fakeai.FakeAI`, or a zero-argument callable returning
+    the simulator to use for each request (e.g. the current test's).
+    """
+    from ..simulator import FakeAI
+
+    if isinstance(sim_or_provider, FakeAI):
+        sim = sim_or_provider
+        return FakeAIApp(lambda: sim, max_body_size=max_body_size)
+    if not callable(sim_or_provider):
+        raise TypeError(f"make_app() takes a FakeAI or a callable returning one, not {sim_or_provider!r}")
+    return FakeAIApp(sim_or_provider, max_body_size=max_body_size)
