@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import random
 import re
-import string
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pydantic_core import to_json
 
+from ..engine.core import random_token
 from ..engine.schema import SchemaError, check_schema, instance_for
 from .common import (
     Choice,
@@ -45,7 +45,6 @@ if TYPE_CHECKING:
 
 __all__ = ["create_chat_completion"]
 
-_OBFUSCATION = string.ascii_letters + string.digits
 # sub-stream numbers of a request's seed (choices use 0..n-1)
 _STREAM_STREAM = 1 << 20
 _STRUCTURED_STREAM = 2 << 20
@@ -488,7 +487,7 @@ def _arguments(tools: _Tools | None, index: int, fn: FunctionDef, rng: random.Ra
 
 
 def _call_id(rng: random.Random) -> str:
-    return "call_" + "".join(rng.choices(_OBFUSCATION, k=24))
+    return "call_" + random_token(rng, 24)
 
 
 def _tool_choice(
@@ -656,7 +655,7 @@ def _message_choice(index: int, c: Choice) -> dict[str, Any]:
 
 
 def _obfuscation(rng: random.Random) -> str:
-    return "".join(rng.choices(_OBFUSCATION, k=rng.randint(1, 16)))
+    return random_token(rng, 1 + (rng.getrandbits(4)))
 
 
 def _stream_chunks(

@@ -16,11 +16,16 @@ if TYPE_CHECKING:
     from .textgen import TextGenerator
     from .tokenizer import Tokenizer
 
-__all__ = ["Engine"]
+__all__ = ["Engine", "random_token"]
 
 _ID_ALPHABET = string.ascii_letters + string.digits
 # byte -> id character: random bytes translate straight into an id (the 256 % 62 bias is harmless here)
 _ID_TABLE = bytes(ord(_ID_ALPHABET[i % len(_ID_ALPHABET)]) for i in range(256))
+
+
+def random_token(rng: random.Random, length: int) -> str:
+    """``length`` letters and digits from ``rng`` (random bytes translated: ~10x cheaper than choices())."""
+    return rng.randbytes(length).translate(_ID_TABLE).decode("ascii")
 
 
 class Engine:
@@ -73,8 +78,7 @@ class Engine:
     def new_id(self, prefix: str, length: int = 24) -> str:
         """An id like OpenAI's (``chatcmpl-…``), from the simulator's own seeded source."""
         with self._lock:
-            raw = self._ids.randbytes(length)
-        return prefix + raw.translate(_ID_TABLE).decode("ascii")
+            return prefix + random_token(self._ids, length)
 
     def new_hex(self, length: int) -> str:
         with self._lock:
