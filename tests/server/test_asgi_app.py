@@ -42,8 +42,8 @@ def body_of(sent: list[dict[str, Any]]) -> bytes:
     return b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
 
 
-def test_websocket_is_closed_cleanly() -> None:
-    sent = drive(make_app(FakeAI()), {"type": "websocket", "path": "/v1/realtime"}, [{"type": "websocket.connect"}])
+def test_websocket_on_another_path_is_closed_cleanly() -> None:
+    sent = drive(make_app(FakeAI()), {"type": "websocket", "path": "/v1/other"}, [{"type": "websocket.connect"}])
     assert sent == [{"type": "websocket.close", "code": WEBSOCKET_NOT_SERVED, "reason": "not served"}]
 
 

@@ -5,19 +5,24 @@ like the in-process transports do: the request becomes an :class:`ApiRequest`,
 ``FakeAI.handle`` answers it (in the event loop: it only computes), and the
 response goes out with the simulated latency waited out -- a body after its
 wait, a stream chunk by chunk, each flushed when due, so a client over a real
-socket observes TTFT and inter-token gaps.  Websockets are not served yet: they
-are closed cleanly.
+socket observes TTFT and inter-token gaps.  A websocket to ``/v1/realtime``
+(``?model=...``) is the Realtime API: JSON text frames are pumped to and from an
+:class:`~pytest_fakeai.api.realtime.RealtimeSession`; any other websocket path is
+closed with 1008.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
 
 from ..api.errors import ApiError, server_error
+from ..api.realtime import REALTIME_PATH, RealtimeSession
 from ..api.types import ApiRequest, ApiResponse, StreamAbort
 
 if TYPE_CHECKING:
@@ -34,6 +39,8 @@ Provider = Callable[[], "FakeAI"]
 DEFAULT_MAX_BODY_SIZE = 32 * 1024 * 1024
 #: Websocket close code for routes that are not served (RFC 6455: policy violation).
 WEBSOCKET_NOT_SERVED = 1008
+#: Websocket close code when the session could not be set up (RFC 6455: internal error).
+WEBSOCKET_INTERNAL_ERROR = 1011
 
 log = logging.getLogger("pytest_fakeai")
 
@@ -44,6 +51,9 @@ def _too_large(limit: int) -> ApiError:
         f"Request body too large: the limit is {limit} bytes.",
         code="request_too_large",
     )
+
+
+_OFF_LOOP_BODY = 256 * 1024  # bodies larger than this are handled in a worker thread
 
 
 class FakeAIApp:
@@ -60,8 +70,7 @@ class FakeAIApp:
         if kind == "http":
             await self._http(scope, receive, send)
         elif kind == "websocket":
-            await receive()  # websocket.connect
-            await send({"type": "websocket.close", "code": WEBSOCKET_NOT_SERVED, "reason": "not served"})
+            await self._websocket(scope, receive, send)
         elif kind == "lifespan":
             while True:
                 message = await receive()
@@ -70,6 +79,37 @@ class FakeAIApp:
                 elif message["type"] == "lifespan.shutdown":
                     await send({"type": "lifespan.shutdown.complete"})
                     return
+
+    # -- websocket: the Realtime API ----------------------------------------------------------
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (await receive())["type"] != "websocket.connect":
+            return
+        if scope.get("path", "").rstrip("/") != REALTIME_PATH:
+            await send({"type": "websocket.close", "code": WEBSOCKET_NOT_SERVED, "reason": "not served"})
+            return
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        try:
+            session = RealtimeSession(self.provider(), (query.get("model") or [None])[-1])
+        except Exception:
+            log.exception("pytest-fakeai could not start a realtime session")
+            await send({"type": "websocket.close", "code": WEBSOCKET_INTERNAL_ERROR, "reason": "server error"})
+            return
+        await send({"type": "websocket.accept"})
+        if not await _send_events(send, session.open()):
+            return
+        while True:
+            message = await receive()
+            if message["type"] != "websocket.receive":
+                return  # websocket.disconnect (or anything unexpected): the session is over
+            text = message.get("text")
+            frame: str | bytes = text if text is not None else (message.get("bytes") or b"")
+            try:
+                events = session.handle(frame)
+            except Exception:  # a simulator bug: answer with an error event, keep the socket
+                log.exception("pytest-fakeai realtime error")
+                events = [session.server_error()]
+            if not await _send_events(send, events):
+                return
 
     # -- HTTP -------------------------------------------------------------------------------
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -94,7 +134,11 @@ class FakeAIApp:
                 body=body,
             )
             sim = self.provider()
-            response = sim.handle(request, transport="asgi")
+            if len(body) > _OFF_LOOP_BODY:
+                # counting a multi-megabyte prompt takes seconds: keep the event loop serving others
+                response = await asyncio.to_thread(sim.handle, request, transport="asgi")
+            else:
+                response = sim.handle(request, transport="asgi")
             if response.stream is None:
                 wait = sim.wait_seconds(response)
                 if wait > 0:
@@ -162,6 +206,16 @@ class FakeAIApp:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await watcher
             stream.close()  # stops an unfinished stream (client gone, abort, cancel); a no-op once it ended
+
+
+async def _send_events(send: Send, events: list[dict[str, Any]]) -> bool:
+    """Send server events as JSON text frames; False once the client has gone."""
+    for event in events:
+        try:
+            await send({"type": "websocket.send", "text": json.dumps(event)})
+        except Exception:  # uvicorn raises ClientDisconnected (an OSError) once the client is gone
+            return False
+    return True
 
 
 class _BodyTooLarge(Exception):

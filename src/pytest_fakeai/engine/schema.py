@@ -2208,8 +2208,9 @@ class _Gen:
         if _POST.isdisjoint(s.keys()):
             return self.plain_once(s, path, name)
         err: tuple[str, str] | None = None
-        for _ in range(_NODE_TRIES):
-            value = self.plain_once(s, path, name)
+        for attempt in range(_NODE_TRIES):
+            # later tries forget the name-based plausible range, which may be what 'not' excludes
+            value = self.plain_once(s, path, name if attempt < _NODE_TRIES // 2 else "")
             err = self.validator.first(value, s, path)
             if err is None:
                 return value
