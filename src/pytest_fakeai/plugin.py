@@ -7,6 +7,7 @@ imports only pytest and light modules; the simulator loads when a fixture is use
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,7 @@ __all__ = [
     "pytest_configure",
     "pytest_report_header",
     "pytest_runtest_makereport",
+    "pytest_sessionfinish",
     "pytest_sessionstart",
     "pytest_terminal_summary",
 ]
@@ -36,9 +38,33 @@ __all__ = [
 _LAYERS = pytest.StashKey[list[tuple[str, dict[str, Any]]]]()
 _SIM = pytest.StashKey["FakeAI"]()
 _SERVING = pytest.StashKey["_Serving"]()
+_TALLY = pytest.StashKey["_Tally"]()
+_WORKERS = pytest.StashKey[list[dict[str, Any]]]()  # xdist controller: what each worker reported
 
 SERVE_HELP = "Serve the simulator on a real port (127.0.0.1) for the whole session; print its URL. [a boolean]"
 SERVE_PORT_HELP = "Port for the session's server (--fakeai-serve, the fakeai_server fixture); 0 picks a free one."
+
+
+class _Tally:
+    """This process's exchanges, for the terminal summary (and, on an xdist worker, the controller's).
+
+    Each test's simulator is added when its ``fakeai`` fixture ends; errors are the
+    responses with status >= 400 among the calls it kept (``max_calls``).
+    """
+
+    __slots__ = ("_lock", "errors", "exchanges", "used")
+
+    def __init__(self) -> None:
+        self.used = False  # a fakeai fixture ran in this process
+        self.exchanges = 0
+        self.errors = 0
+        self._lock = threading.Lock()
+
+    def add(self, sim: FakeAI) -> None:
+        errors = sum(1 for call in sim.calls if call.response.status >= 400)
+        with self._lock:
+            self.exchanges += sim.calls.total
+            self.errors += errors
 
 
 class _Serving:
@@ -48,13 +74,16 @@ class _Serving:
     a fresh one with the session's settings for each request.
     """
 
-    __slots__ = ("active", "layers", "port", "server")
+    __slots__ = ("_idle", "_lock", "active", "layers", "port", "server", "tally")
 
-    def __init__(self, layers: list[tuple[str, dict[str, Any]]], port: int) -> None:
+    def __init__(self, layers: list[tuple[str, dict[str, Any]]], port: int, tally: _Tally) -> None:
         self.layers = layers
         self.port = port
+        self.tally = tally
         self.active: FakeAI | None = None
         self.server: Server | None = None
+        self._idle: FakeAI | None = None  # the last between-tests simulator, not yet tallied
+        self._lock = threading.Lock()
 
     def simulator(self) -> FakeAI:
         sim = self.active
@@ -62,7 +91,20 @@ class _Serving:
             from .simulator import FakeAI
 
             sim = FakeAI(Settings.build(self.layers))
+            # The ASGI app handles a request synchronously right after asking for its
+            # simulator, so the previous between-tests one has recorded its call by now.
+            self._take_idle(sim)
         return sim
+
+    def _take_idle(self, replacement: FakeAI | None) -> None:
+        with self._lock:
+            previous, self._idle = self._idle, replacement
+        if previous is not None:
+            self.tally.add(previous)
+
+    def flush(self) -> None:
+        """Tally the traffic answered between tests (at the end of the session)."""
+        self._take_idle(None)
 
     def start(self, config: pytest.Config) -> Server:
         if self.server is None:
@@ -130,7 +172,30 @@ def pytest_configure(config: pytest.Config) -> None:
     except SettingsError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[_LAYERS] = layers
-    config.stash[_SERVING] = _Serving(layers, _serve_port(config))
+    tally = config.stash[_TALLY] = _Tally()
+    config.stash[_SERVING] = _Serving(layers, _serve_port(config), tally)
+    config.stash[_WORKERS] = []
+    if config.pluginmanager.hasplugin("xdist"):  # its hooks exist only then (as pytest-randomly does)
+        config.pluginmanager.register(_XdistHooks(config), "fakeai-xdist")
+
+
+class _XdistHooks:
+    """On the xdist controller: collect what each worker's ``pytest_sessionfinish`` reported."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    def pytest_testnodedown(self, node: Any, error: object) -> None:
+        report = getattr(node, "workeroutput", {}).get("fakeai")
+        if isinstance(report, dict):
+            self.config.stash[_WORKERS].append(report)
+
+
+def _xdist_controller(config: pytest.Config) -> bool:
+    """True in the process that hands tests to xdist workers (it runs none itself)."""
+    if hasattr(config, "workerinput"):
+        return False
+    return getattr(config.option, "dist", "no") != "no" and bool(getattr(config.option, "tx", None))
 
 
 def _serve_port(config: pytest.Config) -> int:
@@ -148,8 +213,25 @@ def _serve_requested(config: pytest.Config) -> bool:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    if _serve_requested(session.config):
+    # Under xdist each worker serves its own port; the controller runs no test and serves none.
+    if _serve_requested(session.config) and not _xdist_controller(session.config):
         session.config.stash[_SERVING].start(session.config)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    config = session.config
+    serving = config.stash[_SERVING]
+    serving.flush()
+    output = getattr(config, "workeroutput", None)
+    if output is not None:  # an xdist worker: report to the controller (pytest_testnodedown)
+        tally = config.stash[_TALLY]
+        output["fakeai"] = {
+            "worker": str(config.workerinput.get("workerid", "")),  # type: ignore[attr-defined]
+            "url": serving.server.url if serving.server is not None else None,
+            "used": tally.used,
+            "exchanges": tally.exchanges,
+            "errors": tally.errors,
+        }
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -166,13 +248,53 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     server = config.stash[_SERVING].server
     if server is not None:
         lines.append(f"fakeai: serving on {server.url}")
+    elif _serve_requested(config) and _xdist_controller(config):
+        lines.append("fakeai: serving on one port per xdist worker (listed in the summary)")
     return lines
 
 
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _summary(urls: list[str], exchanges: int, errors: int, workers: int | None) -> str | None:
+    """The one summary line: where this session served, how many exchanges, how many errors.
+
+    The figures are left off a line that names a port nobody sent anything to.
+    """
+    figures = f"{_plural(exchanges, 'exchange')}, {_plural(errors, 'error')}"
+    if urls:
+        who = "" if workers is None else _plural(len(urls), "worker") + " "
+        line = f"fakeai: {who}served on {', '.join(urls)}"
+        return line if exchanges == 0 and errors == 0 else f"{line}; {figures}"
+    if workers is None:
+        return f"fakeai: {figures}"
+    return f"fakeai: {_plural(workers, 'worker')}; {figures}"
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
-    server = config.stash[_SERVING].server
-    if server is not None:
-        terminalreporter.write_line(f"fakeai: served on {server.url}")
+    workers = config.stash[_WORKERS]
+    reports = sorted(workers, key=lambda r: _worker_order(str(r.get("worker", ""))))
+    used = [r for r in reports if r.get("used") or r.get("url")]
+    line: str | None = None
+    if used:  # the xdist controller: add up the workers
+        urls = [str(r["url"]) for r in used if r.get("url")]
+        exchanges = sum(int(r.get("exchanges", 0)) for r in used)
+        errors = sum(int(r.get("errors", 0)) for r in used)
+        line = _summary(urls, exchanges, errors, len(used))
+    else:
+        server = config.stash[_SERVING].server
+        tally = config.stash[_TALLY]
+        if server is not None or tally.used:
+            line = _summary([server.url] if server is not None else [], tally.exchanges, tally.errors, None)
+    if line is not None:
+        terminalreporter.write_line(line)
+
+
+def _worker_order(worker: str) -> tuple[int, str]:
+    """gw2 before gw10."""
+    digits = worker.removeprefix("gw")
+    return (int(digits), worker) if digits.isdigit() else (-1, worker)
 
 
 def _marker_layers(item: pytest.Item) -> list[tuple[str, dict[str, Any]]]:
@@ -238,6 +360,7 @@ def fakeai(request: pytest.FixtureRequest) -> Iterator[FakeAI]:
     sim = FakeAI(settings)
     request.node.stash[_SIM] = sim
     serving = request.config.stash[_SERVING]
+    serving.tally.used = True
     serving.active = sim  # the session's port, if any, answers with this test's simulator
     try:
         if settings.intercept:  # clients the code under test builds talk to this simulator too
@@ -250,6 +373,7 @@ def fakeai(request: pytest.FixtureRequest) -> Iterator[FakeAI]:
     finally:
         if serving.active is sim:
             serving.active = None
+        serving.tally.add(sim)  # before close(), which forgets the calls
         sim.close()
 
 
