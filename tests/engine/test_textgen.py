@@ -47,37 +47,16 @@ def gen() -> TextGenerator:
 
 
 def _all_word_forms() -> Iterator[str]:
-    for sg, pl in W.NOUNS:
-        yield sg
-        yield pl
-    for verbs in (W.VERBS_TRANSITIVE, W.VERBS_INTRANSITIVE, W.VERBS_CLAUSAL):
-        for forms in verbs:
-            yield from forms
-    for phrase in W.OPENER_PHRASES:
-        yield from phrase
-    for group in (
-        W.MASS_NOUNS,
-        W.ADJECTIVES,
-        W.ADVERBS_MANNER,
-        W.ADVERBS_FREQUENCY,
-        W.SENTENCE_ADVERBS,
-        W.INTENSIFIERS,
-        W.PREPOSITIONS,
-        W.COORDINATORS,
-        W.SUBORDINATORS,
-        W.DETERMINERS_SINGULAR,
-        W.DETERMINERS_PLURAL,
-        W.DETERMINERS_MASS,
-        W.PRONOUNS_SINGULAR,
-        W.PRONOUNS_PLURAL,
-        W.OBJECT_PRONOUNS,
-        W.MODALS,
-        W.MODALS_PAST,
-        W.NUMBERS,
-        W.INTERJECTIONS,
-        W.FUNCTION_WORDS,
-    ):
-        yield from group
+    """Every word of every vocabulary table in ``_words`` (found by introspection, so a new
+    table is checked without being listed here): tuples of words or of word forms."""
+    for name, table in vars(W).items():
+        if not name.isupper() or not isinstance(table, tuple):
+            continue
+        for entry in table:
+            if isinstance(entry, str):
+                yield entry
+            else:
+                yield from entry
 
 
 def _single(enc: Any, piece: str) -> bool:
