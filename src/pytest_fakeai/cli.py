@@ -34,7 +34,7 @@ def flag(spec: SettingSpec) -> str:
 
 def env_var(spec: SettingSpec) -> str:
     """The environment variable of a setting: ``FAKEAI_OUTPUT_TOKENS``."""
-    return ENV_PREFIX + spec.name.upper()
+    return spec.env
 
 
 def build_parser() -> argparse.ArgumentParser:

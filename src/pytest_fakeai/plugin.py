@@ -7,6 +7,7 @@ imports only pytest and light modules; the simulator loads when a fixture is use
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING, Any
@@ -129,8 +130,8 @@ MARKER_HELP = (
 def _ini_type(spec: SettingSpec) -> Any:
     # pytest >= 9.2 accepts a union: ini files still give text, while native TOML
     # ([tool.pytest]) may give ``fakeai_seed = 7`` or ``fakeai_strict_models = true``.
-    if spec.kind is str or pytest.version_tuple < (9, 2):
-        return None
+    if spec.kind not in (bool, int, float) or pytest.version_tuple < (9, 2):
+        return None  # text (lists and name=number pairs are comma-separated text in ini files)
     return str | spec.kind
 
 
@@ -147,8 +148,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _config_layers(config: pytest.Config) -> list[tuple[str, dict[str, Any]]]:
-    """The ini and command-line layers, each value checked against its option's name."""
+    """The ini, environment and command-line layers, each value checked against its option's name."""
     ini: dict[str, Any] = {}
+    env: dict[str, Any] = {}
     cli: dict[str, Any] = {}
     where = f"in {config.inipath.name}" if config.inipath else "(-o/--override-ini)"
     for spec in SETTINGS:
@@ -157,11 +159,14 @@ def _config_layers(config: pytest.Config) -> list[tuple[str, dict[str, Any]]]:
             source = f"ini option {spec.ini} {where}"
             value = spec.parse_text(raw, source) if isinstance(raw, str) else raw
             ini[spec.name] = spec.check(value, source)
+        if spec.env in os.environ:
+            source = f"environment variable {spec.env}"
+            env[spec.name] = spec.check(spec.parse_text(os.environ[spec.env], source), source)
         text = config.getoption(f"fakeai_{spec.name}")
         if text is not None:
             source = f"the command line ({spec.option})"
             cli[spec.name] = spec.check(spec.parse_text(str(text), source), source)
-    return [("defaults", {}), ("the ini file", ini), ("the command line", cli)]
+    return [("defaults", {}), ("the ini file", ini), ("the environment", env), ("the command line", cli)]
 
 
 def pytest_configure(config: pytest.Config) -> None:

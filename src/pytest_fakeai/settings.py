@@ -1,6 +1,6 @@
 """Simulator settings: one table drives ``FakeAI(...)``, the marker, ``--fakeai-*`` and ``fakeai_*`` ini.
 
-Precedence, closest wins: marker > command line > ini > defaults.  A bad value
+Precedence, closest wins: marker > command line > environment (``FAKEAI_*``) > ini > defaults.  A bad value
 raises :class:`SettingsError` naming the setting and where the value came from.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,12 +21,18 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class SettingSpec:
+    """One setting.  ``kind`` is bool, int, float, str, ``tuple`` (a list of strings, comma-separated
+    as text) or ``dict`` (``name=number`` pairs, comma-separated as text); ``item`` checks and
+    normalises each list item or dict key (raising ValueError with the reason)."""
+
     name: str
-    kind: type  # bool, int, float, str
+    kind: type
     help: str
     choices: tuple[str, ...] = ()
     minimum: float | None = None
     nullable: bool = False
+    maximum: float | None = None
+    item: Callable[[str], str] | None = None
 
     @property
     def option(self) -> str:
@@ -36,12 +42,27 @@ class SettingSpec:
     def ini(self) -> str:
         return "fakeai_" + self.name
 
+    @property
+    def env(self) -> str:
+        """The environment variable: ``FAKEAI_OUTPUT_TOKENS``."""
+        return "FAKEAI_" + self.name.upper()
+
     def describe(self) -> str:
         if self.choices:
             return " | ".join(repr(c) for c in self.choices)
-        text = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}[self.kind]
+        text = {
+            bool: "a boolean",
+            int: "an integer",
+            float: "a number",
+            str: "a string",
+            tuple: "a list of strings (comma-separated as text)",
+            dict: "name=number pairs (a dict; comma-separated as text)",
+        }[self.kind]
         if self.minimum is not None:
-            text += f" >= {self.minimum:g}"
+            text += f" >= {self.minimum:g}" if self.kind is not dict else f" (numbers >= {self.minimum:g}"
+            if self.maximum is not None:
+                text += f" and <= {self.maximum:g}"
+            text += ")" if self.kind is dict else ""
         return text + (" or None" if self.nullable else "")
 
     def parse_text(self, text: str, source: str) -> Any:
@@ -61,6 +82,16 @@ class SettingSpec:
                 return int(raw)
             if self.kind is float:
                 return float(raw)
+            if self.kind is tuple:
+                return tuple(part.strip() for part in raw.split(",") if part.strip())
+            if self.kind is dict:
+                pairs: dict[str, float] = {}
+                for part in (p.strip() for p in raw.split(",") if p.strip()):
+                    key, sep, number = part.rpartition("=")
+                    if not sep or not key.strip():
+                        raise ValueError(part)
+                    pairs[key.strip()] = float(number)
+                return pairs
         except ValueError:
             raise SettingsError(
                 f"Invalid value {text!r} for fakeai setting {self.name!r} from {source}: expected {self.describe()}."
@@ -89,13 +120,82 @@ class SettingSpec:
             if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
                 raise bad()
             value = float(value)
+        elif self.kind is tuple:
+            return self._check_items(value, source)
+        elif self.kind is dict:
+            return self._check_pairs(value, source)
         elif not isinstance(value, str):
             raise bad()
         if self.choices and value not in self.choices:
             raise bad()
         if self.minimum is not None and value < self.minimum:
             raise bad()
+        if self.maximum is not None and value > self.maximum:
+            raise bad()
         return value
+
+    def _normal_item(self, item: Any, value: Any, source: str) -> str:
+        if not isinstance(item, str) and not (isinstance(item, int) and not isinstance(item, bool)):
+            raise SettingsError(
+                f"Invalid item {item!r} in fakeai setting {self.name!r} from {source}: expected a string."
+            )
+        text = str(item).strip()
+        if self.item is None:
+            return text
+        try:
+            return self.item(text)
+        except ValueError as exc:
+            raise SettingsError(
+                f"Invalid value {value!r} for fakeai setting {self.name!r} from {source}: {exc}"
+            ) from None
+
+    def _check_items(self, value: Any, source: str) -> tuple[str, ...]:
+        if isinstance(value, str):
+            value = self.parse_text(value, source)
+        if not isinstance(value, list | tuple):
+            raise SettingsError(
+                f"Invalid value {value!r} for fakeai setting {self.name!r} from {source}: expected {self.describe()}."
+            )
+        return tuple(self._normal_item(item, value, source) for item in value)
+
+    def _check_pairs(self, value: Any, source: str) -> dict[str, float]:
+        if isinstance(value, str):
+            value = self.parse_text(value, source)
+        if not isinstance(value, Mapping):
+            raise SettingsError(
+                f"Invalid value {value!r} for fakeai setting {self.name!r} from {source}: expected {self.describe()}."
+            )
+        pairs: dict[str, float] = {}
+        for key, number in value.items():
+            ok = not isinstance(number, bool) and isinstance(number, int | float) and math.isfinite(number)
+            ok = ok and (self.minimum is None or number >= self.minimum)
+            ok = ok and (self.maximum is None or number <= self.maximum)
+            if not ok:
+                raise SettingsError(
+                    f"Invalid value {number!r} for {key!r} in fakeai setting {self.name!r} from {source}: "
+                    f"expected {self.describe()}."
+                )
+            pairs[self._normal_item(key, value, source)] = float(number)
+        return pairs
+
+
+def _fault_kind(text: str) -> str:
+    from .engine.faults import fault_kind
+
+    return fault_kind(text)
+
+
+def _spike(text: str) -> str:
+    from .engine.faults import parse_spike
+
+    parse_spike(text)
+    return text.strip()
+
+
+def _limit_key(text: str) -> str:
+    from .engine.ratelimit import limit_key
+
+    return limit_key(text)
 
 
 SETTINGS: tuple[SettingSpec, ...] = (
@@ -159,6 +259,77 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "While intercepting, refuse every other request with a clear error instead of letting it through.",
     ),
     SettingSpec(
+        "api_keys",
+        tuple,
+        "Accepted API keys. When set, every route (the real port's too) answers OpenAI's 401 to a missing or "
+        "wrong key, and the ready-made clients send the first key. Empty: any key is accepted.",
+    ),
+    SettingSpec(
+        "open_monitoring",
+        bool,
+        "Monitoring routes (/health, /metrics, ...) answer without an API key even when api_keys is set.",
+    ),
+    SettingSpec(
+        "error_rate",
+        float,
+        "Fraction of requests that fail with an injected fault (drawn from error_types, seeded).",
+        minimum=0,
+        maximum=1,
+    ),
+    SettingSpec(
+        "error_types",
+        tuple,
+        "The fault kinds drawn, equally likely: statuses ('429', '503', ...) or names (rate_limit_tokens, "
+        "overloaded, timeout, connection_reset, stream_cut, stream_error, ...; docs/faults.md lists them).",
+        item=_fault_kind,
+    ),
+    SettingSpec(
+        "error_rates",
+        dict,
+        "Fault rates per model id or endpoint path, e.g. {'gpt-4o': 0.5, '/v1/embeddings': 0.1}; "
+        "a model's rate wins over its endpoint's, which wins over error_rate.",
+        minimum=0,
+        maximum=1,
+    ),
+    SettingSpec(
+        "error_sequence",
+        tuple,
+        "Fault kinds for the first requests, in order ('ok' for a success), e.g. '503,503,ok': fail the "
+        "first two, then succeed; after the sequence the rates apply.",
+        item=_fault_kind,
+    ),
+    SettingSpec(
+        "error_spikes",
+        tuple,
+        "Time windows of the simulated clock with their own fault rate, 'START-END:RATE' in seconds since "
+        "the simulator started, e.g. '10-20:0.8'.",
+        item=_spike,
+    ),
+    SettingSpec(
+        "stream_cut_after",
+        int,
+        "A stream_cut fault stops the stream after this many chunks (None: a seeded point in the stream).",
+        minimum=1,
+        nullable=True,
+    ),
+    SettingSpec("rpm", int, "Requests per minute per API key and model (None: unlimited).", minimum=0, nullable=True),
+    SettingSpec("tpm", int, "Tokens per minute per API key and model (None: unlimited).", minimum=0, nullable=True),
+    SettingSpec("rpd", int, "Requests per day per API key and model (None: unlimited).", minimum=0, nullable=True),
+    SettingSpec("tpd", int, "Tokens per day per API key and model (None: unlimited).", minimum=0, nullable=True),
+    SettingSpec(
+        "rate_limits",
+        dict,
+        "Per-model and per-key limits overriding rpm/tpm/rpd/tpd, e.g. {'gpt-4o:rpm': 10, 'sk-a:tpm': 1000}.",
+        minimum=0,
+        item=_limit_key,
+    ),
+    SettingSpec(
+        "fast_retries",
+        bool,
+        "Virtual clock: the openai SDK's retry waits cost no wall time, while the simulated timeline (and the "
+        "rate-limit buckets) still move on by the delay the SDK would have slept.",
+    ),
+    SettingSpec(
         "assert_all_used",
         bool,
         "At the end of a test, fail if a scripted reply (fakeai.on(...)) was never used.",
@@ -188,6 +359,20 @@ class Settings:
     intercept: bool = False
     intercept_urls: str = ""
     block_network: bool = False
+    api_keys: tuple[str, ...] = ()
+    open_monitoring: bool = False
+    error_rate: float = 0.0
+    error_types: tuple[str, ...] = ("rate_limit_requests", "server_error", "overloaded")
+    error_rates: Mapping[str, float] = field(default_factory=dict)
+    error_sequence: tuple[str, ...] = ()
+    error_spikes: tuple[str, ...] = ()
+    stream_cut_after: int | None = None
+    rpm: int | None = None
+    tpm: int | None = None
+    rpd: int | None = None
+    tpd: int | None = None
+    rate_limits: Mapping[str, float] = field(default_factory=dict)
+    fast_retries: bool = True
     assert_all_used: bool = False
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 

@@ -16,6 +16,8 @@ from .settings import Settings
 
 if TYPE_CHECKING:
     from .adapters.server import Server
+    from .api.faults import Admission, Gate
+    from .api.metrics import Metrics
     from .api.router import Router
     from .api.script import Rule, Script
     from .engine.clock import Clock
@@ -47,6 +49,8 @@ class FakeAI:
         self.calls = Calls(settings.max_calls)
         self._router: Router | None = None
         self._script: Script | None = None
+        self._gate: Gate | None = None
+        self._metrics: Metrics | None = None
 
     # -- the one way in ---------------------------------------------------------------------
     @property
@@ -67,14 +71,52 @@ class FakeAI:
         """The simulator's timeline (``virtual`` by default: nothing waits)."""
         return self.engine.clock
 
+    @property
+    def gate(self) -> Gate:
+        """Faults, rate limits and retry bookkeeping (docs/faults.md)."""
+        if self._gate is None:
+            from .api.faults import Gate
+
+            self._gate = Gate(self.settings, self.engine.seed)
+        return self._gate
+
+    @property
+    def metrics(self) -> Metrics:
+        """Counters of what this simulator served: requests by endpoint/model/status, faults, retries."""
+        if self._metrics is None:
+            from .api.metrics import Metrics
+
+            self._metrics = Metrics(self.gate)
+        return self._metrics
+
     def handle(self, request: ApiRequest, *, transport: str = "direct") -> ApiResponse:
         """Answer one neutral request; never raises for bad input."""
         started = self.engine.clock.elapsed()
         error: str | None = None
+        fault: str | None = None
+        admission: Admission | None = None
+        gate = self.gate
+        gate.note_attempt(request)
         try:
-            response = self.router.dispatch(self.engine, request)
+            if self.settings.api_keys:
+                from .api.auth import check_auth
+
+                check_auth(self.engine, request.path, request.headers)
+            if gate.active:
+                admission = gate.admit(self.engine, request)
+            if admission is not None and admission.fault in ("timeout", "connection_reset"):
+                response = ApiResponse(0, [], fault=admission.fault)
+            else:
+                response = self.router.dispatch(self.engine, request)
+                if admission is not None:
+                    response.headers.extend(admission.headers)
+                    if admission.fault is not None and response.stream is not None:
+                        from .api.faults import damaged
+
+                        response.stream = damaged(response.stream, admission.fault, admission.cut_after)
         except ApiError as exc:
             response = _error_response(self.engine, exc)
+            fault = exc.fault
         except Exception as exc:  # a simulator bug: answer like OpenAI, but loudly
             error = traceback.format_exc()
             log.error("pytest-fakeai internal error on %s %s\n%s", request.method, request.path, error)
@@ -85,6 +127,7 @@ class FakeAI:
             )
             response = _error_response(self.engine, server_error())
         response.start = started
+        self.metrics.record(request, response.status)
         call = self.calls.record(
             request,
             response.status,
@@ -96,6 +139,7 @@ class FakeAI:
             streamed=response.stream is not None,
         )
         call.error = error
+        call.fault = admission.fault if admission is not None else fault
         call.rule = self._script.take_answered() if self._script is not None else None
         if response.stream is not None:
             response.stream = self._recorded(response.stream, call, started)
@@ -114,11 +158,17 @@ class FakeAI:
             it = iter(stream)
             item = next(it, None)
             while item is not None:
-                following = next(it, None)
+                failure: BaseException | None = None
+                try:
+                    following = next(it, None)
+                except Exception as exc:  # a cut stream (StreamAbort): deliver this chunk, then fail
+                    failure, following = exc, None
                 chunks.append(item[1])
                 state["last"] = item[0]
-                state["delivered"] = following is None
+                state["delivered"] = following is None and failure is None
                 yield item
+                if failure is not None:
+                    raise failure
                 item = following
 
         def closed(complete: bool) -> None:
@@ -136,6 +186,26 @@ class FakeAI:
         start = response.start
         for due, data in response.stream:
             yield clock.wait_seconds(start + due), data
+
+    def retry_wait(self, sdk_delay: float, retry_after: float | None = None) -> float:
+        """A client is about to wait ``sdk_delay`` seconds before retrying a failure from this simulator:
+        move the simulated clock on by that wait and return the real seconds to wait (0 with
+        ``fast_retries`` on the virtual clock; adapters/retries.py calls this from inside the SDK)."""
+        clock = self.engine.clock
+        if not self.settings.fast_retries or clock.waits:
+            return sdk_delay
+        clock.advance(self.gate.backoff(sdk_delay, retry_after))
+        return 0.0
+
+    def timeout_wait(self, read_timeout: float | None) -> float:
+        """A request that never answers: the client gives up after ``read_timeout`` real seconds (the SDK's
+        default is 600).  Real clock: wait that long; virtual clock: move simulated time on by it, wait 0."""
+        seconds = 600.0 if read_timeout is None else max(0.0, read_timeout)
+        clock = self.engine.clock
+        if clock.waits:
+            return seconds
+        clock.advance(seconds)
+        return 0.0
 
     def wait_seconds(self, response: ApiResponse) -> float:
         """Real seconds to wait before a non-streaming response is delivered."""
@@ -211,6 +281,8 @@ class FakeAI:
         """Forget recorded calls, scripted rules and state; keep settings."""
         self.engine = Engine(self.settings)
         self.calls = Calls(self.settings.max_calls)
+        self._gate = None
+        self._metrics = None
         if self._script is not None:
             self._script.clear()
 

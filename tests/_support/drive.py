@@ -12,10 +12,16 @@ import pytest
 from pytest_fakeai import FakeAI
 from pytest_fakeai.adapters.transports import openai_major
 
-__all__ = ["MODES", "STACKS", "Driver", "skip_unavailable"]
+__all__ = ["AVAILABLE_STACKS", "MODES", "STACKS", "Driver", "skip_unavailable"]
 
 STACKS = ("httpx", "httpx2")
 MODES = ("sync", "async")
+#: The stacks an openai client can use here: openai 3 takes both, openai 1/2 only httpx.
+AVAILABLE_STACKS = [
+    stack
+    for stack in STACKS
+    if importlib.util.find_spec(stack) is not None and (stack == "httpx" or (openai_major() or 0) >= 3)
+]
 
 
 def skip_unavailable(stack: str) -> None:

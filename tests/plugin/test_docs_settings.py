@@ -27,9 +27,12 @@ def _type(spec: SettingSpec) -> str:
     if spec.choices:
         text = " \\| ".join(f'`"{c}"`' for c in spec.choices)
     else:
-        text = f"`{spec.kind.__name__}`"
+        text = {tuple: "`list[str]`", dict: "`dict[str, float]`"}.get(spec.kind, f"`{spec.kind.__name__}`")
         if spec.minimum is not None:
-            text += f" ≥ {spec.minimum:g}"
+            text += f" ≥ {spec.minimum:g}" if spec.kind is not dict else f" (values ≥ {spec.minimum:g}"
+            if spec.maximum is not None:
+                text += f", ≤ {spec.maximum:g}"
+            text += ")" if spec.kind is dict else ""
     return text + (" or `None`" if spec.nullable else "")
 
 
@@ -41,6 +44,8 @@ def render_table() -> str:
     ]
     for spec in SETTINGS:
         value = getattr(defaults, spec.name)
+        if isinstance(value, tuple):
+            value = list(value)
         default = f'`"{value}"`' if isinstance(value, str) else f"`{value!r}`"
         rows.append(f"| `{spec.name}` | {_type(spec)} | {default} | `{spec.option}` | `{spec.ini}` | {spec.help} |")
     return "\n".join(rows)

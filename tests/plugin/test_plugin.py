@@ -13,7 +13,7 @@ from collections.abc import Callable
 import pytest
 
 from pytest_fakeai.settings import SETTINGS
-from tests.plugin.conftest import AVAILABLE_STACKS
+from tests._support.drive import AVAILABLE_STACKS
 
 USAGE_ERROR = pytest.ExitCode.USAGE_ERROR
 Run = Callable[..., pytest.RunResult]  # the ``run`` fixture of conftest.py

@@ -54,6 +54,10 @@ def _too_large(limit: int) -> ApiError:
 
 
 _OFF_LOOP_BODY = 256 * 1024  # bodies larger than this are handled in a worker thread
+#: scope key under which adapters/server.py's protocol offers ``abort()``: drop the connection (TCP reset)
+ABORT_KEY = "fakeai.abort"
+#: the longest a ``timeout`` fault keeps a request unanswered on the port (real seconds)
+MAX_SILENCE = 600.0
 
 
 class FakeAIApp:
@@ -139,6 +143,9 @@ class FakeAIApp:
                 response = await asyncio.to_thread(sim.handle, request, transport="asgi")
             else:
                 response = sim.handle(request, transport="asgi")
+            if response.fault is not None:
+                await self._no_response(scope, receive, response.fault)
+                return
             if response.stream is None:
                 wait = sim.wait_seconds(response)
                 if wait > 0:
@@ -156,6 +163,19 @@ class FakeAIApp:
             if not started:
                 await _send_error(start, send, server_error(), close=False)
             # otherwise the response is cut short: returning drops the connection
+
+    async def _no_response(self, scope: Scope, receive: Receive, fault: str) -> None:
+        """Act out a fault with no HTTP response: hang up at once (``connection_reset``), or say nothing
+        until the client gives up (``timeout``: bounded by ``MAX_SILENCE`` and by the server's shutdown)."""
+        abort = scope.get(ABORT_KEY)
+        if fault == "timeout":
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(_until_disconnect(receive), MAX_SILENCE)
+        if abort is not None:
+            abort()  # a TCP reset: the client sees the connection drop with no response
+            for _ in range(3):
+                await asyncio.sleep(0)  # let the server notice the loss before this app returns
+        # without the hook (another ASGI server) returning with no response makes the server answer 500
 
     async def _read_body(self, headers: dict[str, str], receive: Receive) -> bytes | None:
         limit = self.max_body_size
@@ -206,6 +226,11 @@ class FakeAIApp:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await watcher
             stream.close()  # stops an unfinished stream (client gone, abort, cancel); a no-op once it ended
+
+
+async def _until_disconnect(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
 
 async def _send_events(send: Send, events: list[dict[str, Any]]) -> bool:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..api.errors import ApiError
-from .asgi import DEFAULT_MAX_BODY_SIZE, Provider, make_app
+from .asgi import ABORT_KEY, DEFAULT_MAX_BODY_SIZE, Provider, make_app
 
 if TYPE_CHECKING:
     from ..simulator import FakeAI
@@ -163,6 +163,12 @@ def _h11_protocol(request_timeout: float, max_header_size: int) -> type[asyncio.
                 return
             super().data_received(data)
             self._check()
+
+        def handle_events(self) -> None:
+            super().handle_events()
+            scope = getattr(self, "scope", None)
+            if scope is not None and ABORT_KEY not in scope:
+                scope[ABORT_KEY] = self.transport.abort  # for faults that drop the connection (asgi.py)
 
         def on_response_complete(self) -> None:
             super().on_response_complete()

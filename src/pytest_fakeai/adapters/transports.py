@@ -71,6 +71,28 @@ def _neutral(request: Any, body: bytes) -> ApiRequest:
     )
 
 
+def _read_timeout(request: Any) -> float | None:
+    timeout = request.extensions.get("timeout") or {}
+    read = timeout.get("read")
+    return float(read) if isinstance(read, int | float) else None
+
+
+def _no_response(mod: Any, sim: Any, fault: str, request: Any) -> Exception:
+    """What the client's HTTP library raises when the server never answers, or hangs up first."""
+    exc: Exception
+    if fault == "timeout":
+        exc = mod.ReadTimeout(
+            "The read operation timed out (a timeout fault injected by pytest-fakeai)", request=request
+        )
+    else:
+        exc = mod.RemoteProtocolError(
+            "Server disconnected without sending a response (a connection_reset fault injected by pytest-fakeai).",
+            request=request,
+        )
+    exc.fakeai = sim  # type: ignore[attr-defined]  # for adapters/retries.py
+    return exc
+
+
 @functools.cache
 def _classes(stack: str) -> tuple[type, type]:
     mod = importlib.import_module(stack)
@@ -120,17 +142,26 @@ def _classes(stack: str) -> tuple[type, type]:
         def handle_request(self, request: Any) -> Any:
             sim = self.simulator
             response = sim.handle(_neutral(request, request.read()), transport=stack)
+            if response.fault is not None:
+                wait = sim.timeout_wait(_read_timeout(request)) if response.fault == "timeout" else 0.0
+                if wait > 0:
+                    time.sleep(wait)
+                raise _no_response(mod, sim, response.fault, request)
+            tag = {"fakeai": sim}
             if response.stream is not None:
                 return mod.Response(
                     response.status,
                     headers=response.headers,
                     stream=SyncStream(sim, response),
                     request=request,
+                    extensions=tag,
                 )
             wait = sim.wait_seconds(response)
             if wait > 0:
                 time.sleep(wait)
-            return mod.Response(response.status, headers=response.headers, content=response.body, request=request)
+            return mod.Response(
+                response.status, headers=response.headers, content=response.body, request=request, extensions=tag
+            )
 
     class AsyncFakeAITransport(mod.AsyncBaseTransport):  # type: ignore[name-defined,misc]
         """Answers every request from a :class:`~pytest_fakeai.FakeAI`, asynchronously."""
@@ -141,25 +172,40 @@ def _classes(stack: str) -> tuple[type, type]:
         async def handle_async_request(self, request: Any) -> Any:
             sim = self.simulator
             response = sim.handle(_neutral(request, await request.aread()), transport=stack)
+            if response.fault is not None:
+                wait = sim.timeout_wait(_read_timeout(request)) if response.fault == "timeout" else 0.0
+                if wait > 0:
+                    import anyio
+
+                    await anyio.sleep(wait)
+                raise _no_response(mod, sim, response.fault, request)
+            tag = {"fakeai": sim}
             if response.stream is not None:
                 return mod.Response(
                     response.status,
                     headers=response.headers,
                     stream=AsyncStream(sim, response),
                     request=request,
+                    extensions=tag,
                 )
             wait = sim.wait_seconds(response)
             if wait > 0:
                 import anyio
 
                 await anyio.sleep(wait)
-            return mod.Response(response.status, headers=response.headers, content=response.body, request=request)
+            return mod.Response(
+                response.status, headers=response.headers, content=response.body, request=request, extensions=tag
+            )
 
     return FakeAITransport, AsyncFakeAITransport
 
 
 def make_transport(sim: FakeAI, stack: str | None = None, *, asynchronous: bool = False) -> Any:
     sync_cls, async_cls = _classes(_check_stack(stack))
+    if sim.settings.fast_retries:
+        from .retries import install
+
+        install()
     return (async_cls if asynchronous else sync_cls)(sim)
 
 
@@ -181,7 +227,9 @@ def make_openai_client(sim: FakeAI, stack: str | None = None, *, asynchronous: b
             f"openai {openai.__version__} is built on httpx, not httpx2: use stack='httpx' (openai 3.x accepts both)"
         )
     cls = openai.AsyncOpenAI if asynchronous else openai.OpenAI
-    kwargs.setdefault("api_key", sim.settings.api_key)
+    settings = sim.settings
+    explicit_key = "api_key" in settings.sources
+    kwargs.setdefault("api_key", settings.api_keys[0] if settings.api_keys and not explicit_key else settings.api_key)
     kwargs.setdefault("base_url", sim.settings.base_url)
     if "http_client" not in kwargs:
         kwargs["http_client"] = make_http_client(sim, stack, asynchronous=asynchronous)

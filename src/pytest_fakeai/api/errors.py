@@ -38,8 +38,9 @@ class ApiError(Exception):
         *,
         type: str = "invalid_request_error",
         param: str | None = None,
-        code: str | None = None,
+        code: str | int | None = None,
         headers: Sequence[tuple[str, str]] = (),
+        compact: bool = False,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -48,11 +49,17 @@ class ApiError(Exception):
         self.param = param
         self.code = code
         self.headers = list(headers)
+        self.fault: str | None = None  # set when the error is an injected fault (its kind)
+        self.compact = compact  # a gateway's one-line JSON (Cloudflare's 502/504), not the API's indented body
 
     def to_dict(self) -> dict[str, Any]:
+        if self.compact:  # Cloudflare's key order
+            return {"error": {"code": self.code, "message": self.message, "param": self.param, "type": self.type}}
         return {"error": {"message": self.message, "type": self.type, "param": self.param, "code": self.code}}
 
     def body(self) -> bytes:
+        if self.compact:
+            return json.dumps(self.to_dict(), separators=(",", ":")).encode()
         return json.dumps(self.to_dict(), indent=2).encode() + b"\n"
 
     def __repr__(self) -> str:

@@ -105,6 +105,7 @@ class Call:
     transport: str = ""  # "httpx", "httpx2", "asgi", ... : which adapter carried it
     error: str | None = None  # traceback when the simulator itself failed (answered 500)
     rule: Rule | None = None  # the scripted rule that answered (fakeai.on(...)); None: unscripted
+    fault: str | None = None  # the fault injected into this exchange (docs/faults.md); None: none
 
 
 class Calls:

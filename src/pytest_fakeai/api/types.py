@@ -88,3 +88,6 @@ class ApiResponse:
     due: float = 0.0  # simulated seconds after the request's start at which the (non-stream) body is due
     start: float = 0.0  # simulated moment the request started (set by the simulator)
     json: Any = None  # the body as it was built, for the recorder (no re-parse)
+    # no HTTP response at all, for the adapter to act out: "timeout" (never answers until the
+    # client gives up) or "connection_reset" (the connection drops before a response)
+    fault: str | None = None

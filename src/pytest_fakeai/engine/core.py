@@ -44,6 +44,9 @@ class Engine:
         self._fingerprints: dict[str, str] = {}
         # per-endpoint memo of parsed request bodies (bounded by the endpoint; pure functions of the bytes)
         self.caches: dict[str, dict[bytes, Any]] = {}
+        # per-simulator state (files, batches, stored responses, ...): one object per owning module,
+        # created on first use by that module (``engine.stores.setdefault(name, ...)``); never shared
+        self.stores: dict[str, Any] = {}
 
     # -- lazily built parts -----------------------------------------------------------------
     @property

@@ -1,0 +1,86 @@
+"""Faults and API keys on the real port: the SDK sees what it sees against the real service."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+import openai
+import pytest
+
+from pytest_fakeai import FakeAI
+from pytest_fakeai.adapters.server import Server
+
+HI = [{"role": "user", "content": "hi"}]
+Serve = Callable[..., Server]
+
+
+def _client(server: Server, **kwargs: object) -> openai.OpenAI:
+    return openai.OpenAI(base_url=server.url, api_key="sk-x", max_retries=0, **kwargs)  # type: ignore[arg-type]
+
+
+def test_connection_reset_drops_the_connection_and_the_port_keeps_serving(serve: Serve) -> None:
+    sim = FakeAI(error_rates={"gpt-4o": 1.0}, error_types=["connection_reset"])
+    server = serve(sim)
+    with pytest.raises(openai.APIConnectionError) as info:
+        _client(server).chat.completions.create(model="gpt-4o", messages=HI)
+    assert "disconnected without sending a response" in repr(info.value.__cause__)
+    assert _client(server).chat.completions.create(model="gpt-4o-mini", messages=HI).choices
+    assert [c.fault for c in sim.calls] == ["connection_reset", None]
+
+
+def test_timeout_answers_nothing_until_the_client_gives_up(serve: Serve) -> None:
+    sim = FakeAI(error_rates={"gpt-4o": 1.0}, error_types=["timeout"])
+    server = serve(sim)
+    with pytest.raises(openai.APITimeoutError):
+        _client(server, timeout=0.3).chat.completions.create(model="gpt-4o", messages=HI)
+    assert _client(server).models.list().data
+
+
+@pytest.mark.parametrize(
+    ("kind", "exc"), [("stream_cut", openai.APIConnectionError), ("stream_error", openai.APIError)]
+)
+def test_stream_faults_on_the_port(serve: Serve, kind: str, exc: type[Exception]) -> None:
+    sim = FakeAI(error_rate=1.0, error_types=[kind], stream_cut_after=2)
+    server = serve(sim)
+    received: list[object] = []
+    stream = _client(server).chat.completions.create(model="gpt-4o", messages=HI, stream=True)
+    with pytest.raises(exc):
+        received.extend(stream)  # keeps the chunks that arrived before the fault
+    assert len(received) == 2
+
+
+def test_http_faults_and_rate_limits_carry_their_headers(serve: Serve) -> None:
+    server = serve(FakeAI(rpm=1, error_sequence="ok,502"))
+    client = _client(server)
+    raw = client.chat.completions.with_raw_response.create(model="gpt-4o", messages=HI)
+    assert raw.headers["x-ratelimit-remaining-requests"] == "0"
+    with pytest.raises(openai.RateLimitError) as info:
+        client.chat.completions.create(model="gpt-4o", messages=HI)
+    assert info.value.response.headers["retry-after"] == "60"
+    with pytest.raises(openai.InternalServerError) as bad:
+        client.models.list()
+    assert (
+        bad.value.response.content
+        == b'{"error":{"code":502,"message":"Bad gateway.","param":null,"type":"cf_bad_gateway"}}'
+    )
+
+
+def test_api_keys_on_every_route_of_the_port(serve: Serve) -> None:
+    server = serve(FakeAI(api_keys=["sk-good"]))
+    root = server.url.removesuffix("/v1")
+    with httpx.Client() as http:
+        for method, url in [
+            ("GET", f"{server.url}/models"),
+            ("POST", f"{server.url}/chat/completions"),
+            ("GET", f"{server.url}/nope"),
+            ("GET", f"{root}/health"),
+            ("GET", f"{root}/metrics"),
+        ]:
+            response = http.request(method, url, headers={"authorization": "Bearer sk-bad"})
+            assert response.status_code == 401, url
+            assert response.json()["error"]["code"] == "invalid_api_key"
+        assert http.get(f"{server.url}/models", headers={"authorization": "Bearer sk-good"}).status_code == 200
+    with pytest.raises(openai.AuthenticationError):
+        _client(server).models.list()
+    assert openai.OpenAI(base_url=server.url, api_key="sk-good").models.list().data
