@@ -86,34 +86,83 @@ class FakeAIApp:
 
     # -- websocket: the Realtime API ----------------------------------------------------------
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        from ..api.auth import check_auth
+
         if (await receive())["type"] != "websocket.connect":
             return
         if scope.get("path", "").rstrip("/") != REALTIME_PATH:
             await send({"type": "websocket.close", "code": WEBSOCKET_NOT_SERVED, "reason": "not served"})
             return
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        headers = _headers(scope)
         try:
-            session = RealtimeSession(self.provider(), (query.get("model") or [None])[-1])
+            sim = self.provider()
+            try:
+                check_auth(sim.engine, REALTIME_PATH, headers)
+            except ApiError as exc:
+                # refused before the upgrade, with OpenAI's 401 body, through the ASGI websocket.http.response
+                # extension (uvicorn has it); without it, closing before accepting makes the server send a 403
+                if "websocket.http.response" not in scope.get("extensions", {}):
+                    await send({"type": "websocket.close", "code": WEBSOCKET_NOT_SERVED, "reason": "unauthorized"})
+                    return
+                body = exc.body()
+                raw = [
+                    (k.encode("latin-1"), v.encode("latin-1"))
+                    for k, v in _with_length([("content-type", "application/json"), *exc.headers], len(body))
+                ]
+                await send({"type": "websocket.http.response.start", "status": exc.status, "headers": raw})
+                await send({"type": "websocket.http.response.body", "body": body})
+                return
+            session = RealtimeSession(sim, (query.get("model") or [None])[-1], headers=headers)
         except Exception:
             log.exception("pytest-fakeai could not start a realtime session")
             await send({"type": "websocket.close", "code": WEBSOCKET_INTERNAL_ERROR, "reason": "server error"})
             return
         await send({"type": "websocket.accept"})
-        if not await _send_events(send, session.open()):
-            return
-        while True:
-            message = await receive()
-            if message["type"] != "websocket.receive":
-                return  # websocket.disconnect (or anything unexpected): the session is over
-            text = message.get("text")
-            frame: str | bytes = text if text is not None else (message.get("bytes") or b"")
-            try:
-                events = session.handle(frame)
-            except Exception:  # a simulator bug: answer with an error event, keep the socket
-                log.exception("pytest-fakeai realtime error")
-                events = [session.server_error()]
-            if not await _send_events(send, events):
+        clock = sim.engine.clock
+        inbox: asyncio.Queue[Message] = asyncio.Queue()
+
+        async def read() -> None:
+            # reads on while a response is paced out, so a client that leaves is noticed at once
+            while True:
+                message = await receive()
+                inbox.put_nowait(message)
+                if message["type"] != "websocket.receive":
+                    return
+
+        async def deliver(events: list[tuple[float, dict[str, Any]]]) -> bool:
+            """Send each event when it is due (real clock); False once the client has gone."""
+            for due, event in events:
+                wait = clock.wait_seconds(due)
+                if wait > 0:
+                    await asyncio.wait({reader}, timeout=wait)
+                    if reader.done():
+                        return False
+                if not await _send_events(send, [event]):
+                    return False
+            return True
+
+        reader = asyncio.ensure_future(read())
+        try:
+            if not await deliver([(clock.elapsed(), event) for event in session.open()]):
                 return
+            while True:
+                message = await inbox.get()
+                if message["type"] != "websocket.receive":
+                    return  # websocket.disconnect (or anything unexpected): the session is over
+                text = message.get("text")
+                frame: str | bytes = text if text is not None else (message.get("bytes") or b"")
+                try:
+                    events = session.handle_timed(frame)
+                except Exception:  # a simulator bug: answer with an error event, keep the socket
+                    log.exception("pytest-fakeai realtime error")
+                    events = [(clock.elapsed(), session.server_error())]
+                if not await deliver(events):
+                    return
+        finally:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await reader
 
     # -- HTTP -------------------------------------------------------------------------------
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
