@@ -46,6 +46,7 @@ class FakeAI:
             settings = settings.replace(**kwargs)
         self.settings = settings
         self.engine = Engine(settings)
+        self.engine.dispatch = self._dispatch_internal
         self.calls = Calls(settings.max_calls)
         self._router: Router | None = None
         self._script: Script | None = None
@@ -147,6 +148,25 @@ class FakeAI:
             call.ended = started + response.due
             self.engine.clock.advance_to(started + response.due)
         return response
+
+    def _dispatch_internal(self, method: str, path: str, body: bytes) -> tuple[int, Any]:
+        """One request through this simulator's own routes, as its batches run their lines: no API-key
+        check, no rate limit or fault, not recorded in ``calls``; the JSON body (streams are refused)."""
+        import json as jsonlib
+
+        request = ApiRequest(method, path, headers={"content-type": "application/json"}, body=body)
+        try:
+            response = self.router.dispatch(self.engine, request)
+        except ApiError as exc:
+            return exc.status, exc.to_dict()
+        except Exception:
+            log.exception("pytest-fakeai internal error on a batch line %s %s", method, path)
+            return 500, server_error().to_dict()
+        if response.stream is not None:
+            response.stream.close()
+            return 400, ApiError(400, "Streaming is not supported in a batch.", param="stream").to_dict()
+        body_json = response.json if response.json is not None else jsonlib.loads(response.body or b"null")
+        return response.status, body_json
 
     def _recorded(self, stream: TimedStream, call: Call, started: float) -> TimedStream:
         chunks = call.response.chunks
@@ -280,6 +300,7 @@ class FakeAI:
     def reset(self) -> None:
         """Forget recorded calls, scripted rules and state; keep settings."""
         self.engine = Engine(self.settings)
+        self.engine.dispatch = self._dispatch_internal
         self.calls = Calls(self.settings.max_calls)
         self._gate = None
         self._metrics = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import string
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .clock import Clock
@@ -47,6 +48,9 @@ class Engine:
         # per-simulator state (files, batches, stored responses, ...): one object per owning module,
         # created on first use by that module (``engine.stores.setdefault(name, ...)``); never shared
         self.stores: dict[str, Any] = {}
+        # how handlers reach the simulator's own endpoints (a batch runs its lines through them);
+        # set by FakeAI: (method, path, body) -> (status, json body or None)
+        self.dispatch: Callable[[str, str, bytes], tuple[int, Any]] | None = None
 
     # -- lazily built parts -----------------------------------------------------------------
     @property
