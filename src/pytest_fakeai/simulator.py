@@ -97,7 +97,12 @@ class FakeAI:
         fault: str | None = None
         admission: Admission | None = None
         gate = self.gate
-        gate.note_attempt(request)
+        retry_count = gate.note_attempt(request)
+        # over a real port, fast retries work through the headers the SDK honours (api/faults.py)
+        fast_port = transport == "asgi" and self.settings.fast_retries and not self.engine.clock.waits
+        if fast_port and retry_count is not None and retry_count != "0":
+            self.engine.clock.advance(gate.settle_wait(request))
+            started = self.engine.clock.elapsed()
         try:
             if self.settings.api_keys:
                 from .api.auth import check_auth
@@ -128,6 +133,11 @@ class FakeAI:
             )
             response = _error_response(self.engine, server_error())
         response.start = started
+        if fast_port:
+            if response.fault is not None:
+                gate.owe_wait(request, 599, [], retry_count)  # no headers to give: remember the SDK's step
+            else:
+                gate.owe_wait(request, response.status, response.headers, retry_count)
         self.metrics.record(request, response.status)
         call = self.calls.record(
             request,

@@ -84,3 +84,44 @@ def test_api_keys_on_every_route_of_the_port(serve: Serve) -> None:
     with pytest.raises(openai.AuthenticationError):
         _client(server).models.list()
     assert openai.OpenAI(base_url=server.url, api_key="sk-good").models.list().data
+
+
+def test_fast_retries_over_the_port_use_the_headers_the_sdk_honours(serve: Serve) -> None:
+    import time
+
+    sim = FakeAI(rpm=1)
+    server = serve(sim)
+    client = openai.OpenAI(base_url=server.url, api_key="sk-x", max_retries=2)
+    client.chat.completions.create(model="gpt-4o", messages=HI)
+    started = time.monotonic()
+    assert client.chat.completions.create(model="gpt-4o", messages=HI).choices  # 429, then served
+    assert time.monotonic() - started < 5  # not the minute the limit imposes
+    assert [c.response.status for c in sim.calls] == [200, 429, 200]
+    limited = sim.calls[1].response
+    assert limited.header("retry-after") == "60" and limited.header("retry-after-ms") == "1"
+    assert sim.calls[2].started == pytest.approx(60.0)  # the retry "waited" a simulated minute
+    assert sim.metrics.retries == 1
+
+
+def test_fast_retries_over_the_port_keep_the_sdks_backoff_on_the_timeline(serve: Serve) -> None:
+    import time
+
+    sim = FakeAI(error_sequence="503,500")
+    server = serve(sim)
+    client = openai.OpenAI(base_url=server.url, api_key="sk-x", max_retries=2)
+    started = time.monotonic()
+    assert client.models.list().data
+    assert time.monotonic() - started < 1.5  # the SDK would sleep 0.5 s + 1 s
+    assert [c.response.status for c in sim.calls] == [503, 500, 200]
+    first, second = (sim.calls[i + 1].started - sim.calls[i].started for i in range(2))
+    assert 0.375 <= first <= 0.5 and 0.75 <= second <= 1.0  # the SDK's steps, seeded jitter
+
+
+def test_fast_retries_off_keeps_the_true_headers_on_the_port(serve: Serve) -> None:
+    sim = FakeAI(rpm=1, fast_retries=False)
+    server = serve(sim)
+    client = _client(server)
+    client.chat.completions.create(model="gpt-4o", messages=HI)
+    with pytest.raises(openai.RateLimitError) as info:
+        client.chat.completions.create(model="gpt-4o", messages=HI)
+    assert info.value.response.headers["retry-after-ms"] == "60000"

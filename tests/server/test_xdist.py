@@ -90,6 +90,8 @@ def test_each_worker_serves_its_own_port_and_the_summary_adds_them_up(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _suite(pytester)
+    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
+        monkeypatch.delenv(name, raising=False)  # this run itself may be an xdist worker
     with_xdist, without = pytester.mkdir("with_xdist"), pytester.mkdir("without")
 
     monkeypatch.setenv("FAKEAI_XDIST_OUT", str(with_xdist))

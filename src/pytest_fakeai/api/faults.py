@@ -226,6 +226,7 @@ class Gate:
         self._lock = threading.Lock()
         self.retries = 0  # requests that said they were a retry (x-stainless-retry-count > 0)
         self.retry_wait = 0.0  # simulated seconds clients spent waiting between attempts
+        self._owed: dict[int, float] = {}  # over a port: request -> the wait its retry stands for
 
     def admit(self, engine: Engine, request: ApiRequest) -> Admission:
         """Admit a request (maybe with a fault to act out later) or raise its error."""
@@ -268,24 +269,58 @@ class Gate:
                     )
         return admission
 
-    def note_attempt(self, request: ApiRequest) -> None:
-        """Count a client's retry (the openai SDKs send ``x-stainless-retry-count``)."""
+    def note_attempt(self, request: ApiRequest) -> str | None:
+        """Count a client's retry (the openai SDKs send ``x-stainless-retry-count``); return the count."""
         count = request.headers.get("x-stainless-retry-count")
         if count is not None and count != "0":
             with self._lock:
                 self.retries += 1
+        return count
+
+    # -- fast retries over a real port ---------------------------------------------------------
+    # In process, adapters/retries.py takes the SDK's wait on the simulated clock.  Over a port the
+    # client cannot be reached, so the headers it honours do the job: a retryable error says
+    # ``retry-after-ms: 1`` (``retry-after`` keeps the true seconds), and when the retry arrives
+    # the simulated clock moves on by the wait it stands for.
+
+    def owe_wait(self, request: ApiRequest, status: int, headers: list[tuple[str, str]], count: str | None) -> None:
+        """A retryable error answered ``request`` over a port: shorten the client's wait, remember the true one."""
+        if not (status in (408, 409, 429) or status >= 500):
+            return
+        values = dict(headers)
+        if values.get("x-should-retry") == "false":
+            return
+        retry_after: float | None = None
+        for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+            if name in values:
+                retry_after = float(values[name]) / scale
+                break
+        attempt = int(count) if count is not None and count.isdigit() else 0
+        sdk_step = min(0.5 * 2.0**attempt, 8.0)
+        with self._lock:
+            self._owed[hash((request.method, request.path, request.body))] = self._jittered(sdk_step, retry_after)
+        headers[:] = [(k, v) for k, v in headers if k != "retry-after-ms"]
+        headers.append(("retry-after-ms", "1"))
+
+    def settle_wait(self, request: ApiRequest) -> float:
+        """A retry arrived over a port: the simulated seconds its client would have waited (0 if none owed)."""
+        with self._lock:
+            wait = self._owed.pop(hash((request.method, request.path, request.body)), 0.0)
+            self.retry_wait += wait
+        return wait
+
+    def _jittered(self, sdk_step: float, retry_after: float | None) -> float:
+        if retry_after is not None and 0 < retry_after <= 120:
+            return retry_after
+        return sdk_step * (1 - 0.25 * self._jitter.random())
 
     def backoff(self, sdk_delay: float, retry_after: float | None) -> float:
         """The simulated seconds a client waits before retrying: the ``retry-after`` it was given, else the
         SDK's exponential backoff step that ``sdk_delay`` came from, with this simulator's seeded jitter
         (the SDK's own jitter is not seeded, and the timeline must be reproducible)."""
-        if retry_after is not None and 0 < retry_after <= 120:
-            wait = retry_after
-        else:
-            base = next((b for b in (0.5, 1.0, 2.0, 4.0, 8.0) if sdk_delay <= b + 1e-9), 8.0)
-            with self._lock:
-                wait = base * (1 - 0.25 * self._jitter.random())
+        base = next((b for b in (0.5, 1.0, 2.0, 4.0, 8.0) if sdk_delay <= b + 1e-9), 8.0)
         with self._lock:
+            wait = self._jittered(base, retry_after)
             self.retry_wait += wait
         return wait
 
