@@ -77,6 +77,10 @@ ROOTS: tuple[str, ...] = (
     "OpenAIFile",
     "ListFilesResponse",
     "Batch",
+    "DeleteFileResponse",
+    # uploads
+    "Upload",
+    "UploadPart",
 )
 
 #: Known deviations of the real API from the spec: (component, path to a sub-schema through

@@ -68,14 +68,17 @@ from openai.types import (
     CompletionChoice,
     CreateEmbeddingResponse,
     ErrorObject,
+    FileDeleted,
     FileObject,
     ImagesResponse,
     Model,
     ModelDeleted,
     ModerationCreateResponse,
+    Upload,
 )
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from openai.types.responses import Response
+from openai.types.uploads import UploadPart
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
@@ -89,6 +92,7 @@ __all__ = [
     "check_embedding",
     "check_error",
     "check_file",
+    "check_file_deleted",
     "check_file_list",
     "check_image",
     "check_model",
@@ -96,6 +100,8 @@ __all__ = [
     "check_model_list",
     "check_moderation",
     "check_response",
+    "check_upload",
+    "check_upload_part",
     "schema_names",
     "validate_sdk_strict",
     "validate_spec",
@@ -672,3 +678,29 @@ def check_file_list(data: Body, *, allow_extra: bool = False) -> None:
 def check_batch(data: Body, *, allow_extra: bool = False) -> None:
     """A ``batch`` object: spec ``Batch`` + SDK ``Batch``."""
     _check("Batch", Batch, data, allow_extra=allow_extra)
+
+
+def check_file_deleted(data: Body, *, allow_extra: bool = False) -> None:
+    """``DELETE /v1/files/{id}``: spec ``DeleteFileResponse`` + SDK ``FileDeleted``."""
+    _check("DeleteFileResponse", FileDeleted, data, allow_extra=allow_extra)
+
+
+def check_upload(data: Body, *, allow_extra: bool = False) -> None:
+    """An ``upload`` object: spec ``Upload`` + SDK ``Upload``.
+
+    Fidelity: ``file`` is present exactly when the status is ``completed`` (the spec forbids
+    ``file: null``, so a pending upload leaves the key out), and then it is a valid ``file``.
+    """
+    data = _check("Upload", Upload, data, allow_extra=allow_extra)
+    problems = []
+    completed = data["status"] == "completed"
+    if completed != ("file" in data):
+        problems.append(f"$.file: {'missing on a completed' if completed else 'present on a ' + data['status']} upload")
+    _fail("fidelity: upload", problems)
+    if "file" in data:
+        check_file(data["file"], allow_extra=allow_extra)
+
+
+def check_upload_part(data: Body, *, allow_extra: bool = False) -> None:
+    """An ``upload.part`` object: spec ``UploadPart`` + SDK ``openai.types.uploads.UploadPart``."""
+    _check("UploadPart", UploadPart, data, allow_extra=allow_extra)
