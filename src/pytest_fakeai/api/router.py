@@ -98,6 +98,57 @@ def _models(name: str) -> Handler:
     return handler
 
 
+def _files(name: str) -> Handler:
+    def handler(engine: Engine, request: ApiRequest, **params: Any) -> ApiResponse:
+        from . import files
+
+        result: ApiResponse = getattr(files, name)(engine, request, **params)
+        return result
+
+    handler.__name__ = name
+    return handler
+
+
+def _uploads(name: str) -> Handler:
+    def handler(engine: Engine, request: ApiRequest, **params: Any) -> ApiResponse:
+        from . import uploads
+
+        result: ApiResponse = getattr(uploads, name)(engine, request, **params)
+        return result
+
+    handler.__name__ = name
+    return handler
+
+
+def _embeddings(engine: Engine, request: ApiRequest) -> ApiResponse:
+    from .embeddings import create_embedding
+
+    return create_embedding(engine, request)
+
+
+def _moderations(engine: Engine, request: ApiRequest) -> ApiResponse:
+    from .moderations import create_moderation
+
+    return create_moderation(engine, request)
+
+
+def _ranking(engine: Engine, request: ApiRequest) -> ApiResponse:
+    from .ranking import create_ranking
+
+    return create_ranking(engine, request)
+
+
+def _batches(name: str) -> Handler:
+    def handler(engine: Engine, request: ApiRequest, **params: Any) -> ApiResponse:
+        from . import batches
+
+        result: ApiResponse = getattr(batches, name)(engine, request, **params)
+        return result
+
+    handler.__name__ = name
+    return handler
+
+
 def default_router() -> Router:
     """The routes this simulator serves (each endpoint's module loads on first use)."""
     router = Router()
@@ -106,4 +157,20 @@ def default_router() -> Router:
     router.add("GET", "/v1/models", _models("list_models"))
     router.add("GET", "/v1/models/{model:path}", _models("retrieve_model"))
     router.add("DELETE", "/v1/models/{model:path}", _models("delete_model"))
+    router.add("POST", "/v1/embeddings", _embeddings)
+    router.add("POST", "/v1/moderations", _moderations)
+    router.add("POST", "/v1/ranking", _ranking)
+    router.add("POST", "/v1/files", _files("create_file"))
+    router.add("GET", "/v1/files", _files("list_files"))
+    router.add("GET", "/v1/files/{file_id}", _files("retrieve_file"))
+    router.add("DELETE", "/v1/files/{file_id}", _files("delete_file"))
+    router.add("GET", "/v1/files/{file_id}/content", _files("file_content"))
+    router.add("POST", "/v1/uploads", _uploads("create_upload"))
+    router.add("POST", "/v1/uploads/{upload_id}/parts", _uploads("add_upload_part"))
+    router.add("POST", "/v1/uploads/{upload_id}/complete", _uploads("complete_upload"))
+    router.add("POST", "/v1/uploads/{upload_id}/cancel", _uploads("cancel_upload"))
+    router.add("POST", "/v1/batches", _batches("create_batch"))
+    router.add("GET", "/v1/batches", _batches("list_batches"))
+    router.add("GET", "/v1/batches/{batch_id}", _batches("retrieve_batch"))
+    router.add("POST", "/v1/batches/{batch_id}/cancel", _batches("cancel_batch"))
     return router

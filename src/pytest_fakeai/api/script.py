@@ -33,6 +33,8 @@ __all__ = [
     "CHAT_PATH",
     "COMPLETIONS_PATH",
     "CONDITIONS",
+    "EMBEDDINGS_PATH",
+    "MODERATIONS_PATH",
     "Reply",
     "Rule",
     "Script",
@@ -42,16 +44,19 @@ __all__ = [
 
 CHAT_PATH = "/v1/chat/completions"
 COMPLETIONS_PATH = "/v1/completions"
-_NAMES = {"chat": CHAT_PATH, "completions": COMPLETIONS_PATH}
+MODERATIONS_PATH = "/v1/moderations"
+EMBEDDINGS_PATH = "/v1/embeddings"
+_NAMES = {"chat": CHAT_PATH, "completions": COMPLETIONS_PATH, "moderations": MODERATIONS_PATH}
+_INPUT_PATHS = (MODERATIONS_PATH, EMBEDDINGS_PATH)  # requests whose ``input`` rules read
 _TEXT_PATHS = (CHAT_PATH, COMPLETIONS_PATH)
 
 #: The keyword arguments ``on()`` accepts.
 CONDITIONS = ("endpoint", "model", "contains", "matches", "has_tools", "after_tool", "where")
-_REPLY_KEYS = ("text", "tool_call", "tool_calls", "json", "refusal", "error")
+_REPLY_KEYS = ("text", "tool_call", "tool_calls", "json", "refusal", "error", "flagged")
 _UNSET: Any = object()
 _MAX_UNMATCHED = 50  # requests kept for the report (the count is exact)
 
-ReplyKind = Literal["text", "tool_calls", "json", "refusal", "error", "function"]
+ReplyKind = Literal["text", "tool_calls", "json", "refusal", "error", "function", "flagged"]
 
 
 # -- replies ------------------------------------------------------------------------------------
@@ -90,6 +95,8 @@ class Reply:
             return f"tool_call{'s' if len(self.tool_calls) > 1 else ''} {calls}"
         if self.kind == "error":
             return f"error {self.status}" + (f" {self.message!r}" if self.message else "")
+        if self.kind == "flagged":
+            return "flagged " + (", ".join(self.value) or "nothing")
         return f"function {getattr(self.function, '__name__', repr(self.function))}"
 
 
@@ -139,6 +146,7 @@ def make_reply(
     json: Any = _UNSET,
     refusal: Any = _UNSET,
     error: Any = _UNSET,
+    flagged: Any = _UNSET,
     where: str = "reply()",
 ) -> Reply:
     """A :class:`Reply` from exactly one of ``reply()``'s forms."""
@@ -151,6 +159,7 @@ def make_reply(
             ("json", json),
             ("refusal", refusal),
             ("error", error),
+            ("flagged", flagged),
         )
         if v is not _UNSET
     }
@@ -183,8 +192,26 @@ def make_reply(
         if not isinstance(value, str) or not value:
             raise TypeError(f"{where}: refusal= takes the refusal text, not {value!r}")
         return Reply("refusal", text=value)
+    if key == "flagged":
+        return Reply("flagged", value=_flagged(value, where))
     status, message = _error_spec(value, where)
     return Reply("error", status=status, message=message)
+
+
+def _flagged(value: Any, where: str) -> tuple[str, ...]:
+    """``flagged=``: a moderation category or a list of them (empty: nothing flagged)."""
+    from .moderations import CATEGORIES
+
+    names = [value] if isinstance(value, str) else value
+    if isinstance(names, bytes) or not isinstance(names, Sequence | set | frozenset):
+        raise TypeError(f"{where}: flagged= takes a list of moderation categories, not {value!r}")
+    unknown = [n for n in names if n not in CATEGORIES]
+    if unknown:
+        raise ValueError(
+            f"{where}: unknown moderation categor{'ies' if len(unknown) > 1 else 'y'} "
+            f"{', '.join(map(repr, unknown))}; the categories are {', '.join(CATEGORIES)}"
+        )
+    return tuple(c for c in CATEGORIES if c in names)
 
 
 def _from_function(result: Any, fn: Any) -> Reply | None:
@@ -299,6 +326,12 @@ class _View:
                     self._turn = prompt
                 elif isinstance(prompt, list) and all(isinstance(p, str) for p in prompt):
                     self._turn = "\n".join(prompt)
+            elif self.path in _INPUT_PATHS:
+                given = self.data.get("input")
+                if isinstance(given, list) and all(isinstance(p, str) for p in given):
+                    self._turn = "\n".join(given)
+                elif isinstance(given, str | list):
+                    self._turn = _text_of(given)
         return self._turn
 
     @property
@@ -330,7 +363,8 @@ class _View:
         what = {CHAT_PATH: "chat", COMPLETIONS_PATH: "completions"}.get(self.path, self.path)
         out = f"{what} model={self.data.get('model')!r}"
         if self.turn is not None:
-            out += f" {'prompt' if self.path == COMPLETIONS_PATH else 'user'}: {_clip(self.turn)!r}"
+            label = "prompt" if self.path == COMPLETIONS_PATH else "input" if self.path in _INPUT_PATHS else "user"
+            out += f" {label}: {_clip(self.turn)!r}"
         elif self.answered_tools:
             out += f" after tool result(s) of {', '.join(sorted(self.answered_tools))}"
         elif self.path == CHAT_PATH and self.data.get("messages"):
@@ -369,11 +403,19 @@ class Rule:
         json: Any = _UNSET,
         refusal: Any = _UNSET,
         error: Any = _UNSET,
+        flagged: Any = _UNSET,
     ) -> Rule:
         """Add a reply; several replies are given in order, the last one repeating."""
         where = f"{self.describe()}.reply()"
         made = make_reply(
-            text, tool_call=tool_call, tool_calls=tool_calls, json=json, refusal=refusal, error=error, where=where
+            text,
+            tool_call=tool_call,
+            tool_calls=tool_calls,
+            json=json,
+            refusal=refusal,
+            error=error,
+            flagged=flagged,
+            where=where,
         )
         self._check_fits(made, where)
         with self._script.lock:
@@ -399,7 +441,13 @@ class Rule:
         return self.times(1)
 
     def _check_fits(self, reply: Reply, where: str) -> None:
+        if reply.kind == "flagged" and self.path != MODERATIONS_PATH:
+            raise ValueError(f"{where}: flagged= answers moderations only: on(endpoint='moderations', ...)")
         if self.path is None or reply.kind in ("error", "function"):
+            return
+        if self.path == MODERATIONS_PATH:
+            if reply.kind != "flagged":
+                raise ValueError(f"{where}: only flagged= or error= replies (or a function) can answer {self.path}")
             return
         if self.path not in _TEXT_PATHS:
             raise ValueError(f"{where}: only error= replies (or a function) can answer {self.path}")
@@ -475,12 +523,14 @@ class Rule:
 
 def _endpoint_path(endpoint: Any) -> str:
     if not isinstance(endpoint, str):
-        raise TypeError(f"on(endpoint=...) takes 'chat', 'completions' or a path, not {endpoint!r}")
+        raise TypeError(f"on(endpoint=...) takes 'chat', 'completions' or a path (or 'moderations'), not {endpoint!r}")
     if endpoint in _NAMES:
         return _NAMES[endpoint]
     if endpoint.startswith("/"):
         return endpoint.rstrip("/") or "/"
-    raise ValueError(f"on(endpoint={endpoint!r}): use 'chat', 'completions' or a path such as '/v1/embeddings'")
+    raise ValueError(
+        f"on(endpoint={endpoint!r}): use 'chat', 'completions' or a path such as '/v1/embeddings' (or 'moderations')"
+    )
 
 
 _CHECKS: dict[str, tuple[Any, str]] = {
@@ -555,6 +605,8 @@ class Script:
         if reply is not None and reply.kind == "function":
             assert reply.function is not None
             reply = _from_function(reply.function(copy.deepcopy(data)), reply.function)
+        if reply is not None and reply.kind == "flagged" and path != MODERATIONS_PATH:
+            raise TypeError(f"a scripted flagged= reply cannot answer {path}: flagged= answers moderations only")
         if reply is not None and reply.kind == "error":
             model = data.get("model")
             auth = request.headers.get("authorization", "")
@@ -604,6 +656,14 @@ class Script:
                 return create_completion(engine, request, script=script)
 
             return completions
+        if path == MODERATIONS_PATH:
+
+            def moderations(engine: Any, request: ApiRequest, **params: Any) -> ApiResponse:
+                from .moderations import create_moderation
+
+                return create_moderation(engine, request, script=script)
+
+            return moderations
 
         def other(engine: Any, request: ApiRequest, **params: Any) -> ApiResponse:
             try:
