@@ -346,7 +346,7 @@ def test_error_reply_is_openai_shaped(
         assert sim.settings.api_key not in error["error"]["message"]
     if status == 429:
         headers = sim.calls.last.response
-        assert headers.header("retry-after-ms") == "20" and headers.header("x-ratelimit-remaining-requests") == "0"
+        assert headers.header("retry-after-ms") == "1000" and headers.header("x-ratelimit-remaining-requests") == "0"
         assert "Rate limit reached for gpt-4o-mini" in error["error"]["message"]
 
 
@@ -359,11 +359,12 @@ def test_error_reply_with_own_message(api: Driver, sim: FakeAI) -> None:
 
 def test_a_429_once_is_retried_by_the_sdk(api: Driver, sim: FakeAI) -> None:
     rule = sim.on().reply(error=429).once()
-    r = api.chat()  # the SDK's own retry (after retry-after-ms: 20) gets the generator's answer
+    r = api.chat()  # the SDK's own retry (after retry-after: 1 s, taken on the simulated clock) is answered
     assert text_of(r)
     assert [c.response.status for c in sim.calls] == [429, 200]
     assert [c.rule for c in sim.calls] == [rule, None]
     assert sim.calls[1].request.headers.get("x-stainless-retry-count") == "1"
+    assert sim.calls[1].started == pytest.approx(1.0)
 
 
 def test_error_reply_for_another_path(api: Driver, sim: FakeAI) -> None:

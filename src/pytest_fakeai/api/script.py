@@ -237,55 +237,40 @@ def _from_function(result: Any, fn: Any) -> Reply | None:
 
 
 # -- errors -------------------------------------------------------------------------------------
-_RATE_LIMIT_HEADERS = (
-    ("retry-after-ms", "20"),  # read first by the openai SDK: a retry is quick in tests
-    ("retry-after", "1"),
-    ("x-ratelimit-limit-requests", "60"),
-    ("x-ratelimit-limit-tokens", "150000"),
-    ("x-ratelimit-remaining-requests", "0"),
-    ("x-ratelimit-remaining-tokens", "149984"),
-    ("x-ratelimit-reset-requests", "20ms"),
-    ("x-ratelimit-reset-tokens", "6m0s"),
-)
-
-
-def _masked(api_key: str) -> str:
-    if len(api_key) <= 8:
-        return "*" * len(api_key)
-    return api_key[:3] + "*" * (len(api_key) - 7) + api_key[-4:]
+#: a scripted status -> the fault kind whose error the real service sends for it (api/faults.py)
+_KIND_OF_STATUS = {
+    401: "invalid_api_key",
+    403: "permission_denied",
+    404: "model_not_found",
+    408: "request_timeout",
+    409: "conflict",
+    429: "rate_limit_requests",
+    500: "server_error",
+    502: "bad_gateway",
+    503: "overloaded",
+    504: "gateway_timeout",
+}
 
 
 def scripted_error(status: int, message: str | None, *, model: str = "", api_key: str = "") -> ApiError:
-    """The error OpenAI sends for ``status`` (../shared/FIDELITY.md), ``message`` replacing its text."""
-    model = model or "gpt-4o"
-    if status == 401:
-        text = (
-            f"Incorrect API key provided: {_masked(api_key)}. You can find your API key at "
-            "https://platform.openai.com/account/api-keys."
+    """The error OpenAI sends for ``status`` (../shared/FIDELITY.md; the same as an injected fault of
+    that status, docs/faults.md), ``message`` replacing its text."""
+    from .faults import fault_error
+
+    kind = _KIND_OF_STATUS.get(status)
+    if kind is not None:
+        error = fault_error(kind, model=model, api_key=api_key)
+    elif status == 400:
+        error = ApiError(400, "Invalid request: the request was rejected (a scripted error).")
+    elif status >= 500:
+        error = ApiError(
+            status, "The server had an error while processing your request. Sorry about that!", type="server_error"
         )
-        return ApiError(401, message or text, code="invalid_api_key")
-    if status == 404:
-        text = f"The model `{model}` does not exist or you do not have access to it."
-        return ApiError(404, message or text, code="model_not_found")
-    if status == 429:
-        text = (
-            f"Rate limit reached for {model} in organization org-fakeai on requests per min (RPM): Limit 60, "
-            "Used 60, Requested 1. Please try again in 20ms. Visit https://platform.openai.com/account/rate-limits "
-            "to learn more."
-        )
-        return ApiError(429, message or text, type="requests", code="rate_limit_exceeded", headers=_RATE_LIMIT_HEADERS)
-    if status == 503:
-        text = (
-            "That model is currently overloaded with other requests. You can retry your request, or contact us "
-            "through our help center at help.openai.com if the error persists."
-        )
-        return ApiError(503, message or text, type="service_unavailable_error", code="server_is_overloaded")
-    if status >= 500:
-        text = "The server had an error while processing your request. Sorry about that!"
-        return ApiError(status, message or text, type="server_error")
-    if status == 400:
-        return ApiError(400, message or "Invalid request: the request was rejected (a scripted error).")
-    return ApiError(status, message or f"The request was rejected with status {status} (a scripted error).")
+    else:
+        error = ApiError(status, f"The request was rejected with status {status} (a scripted error).")
+    if message is not None:
+        error.message = message
+    return error
 
 
 # -- what a rule looks at -----------------------------------------------------------------------
