@@ -179,6 +179,30 @@ class SettingSpec:
         return pairs
 
 
+_PROFILE_NAMES = (
+    "instant",
+    "realistic",
+    "h100-8b",
+    "h100-70b",
+    "h200-70b",
+    "b200-70b",
+    "a100-8b",
+    "a100-70b",
+    "l40s-8b",
+    "api-small",
+    "api-large",
+    "api-reasoning",
+)
+_GPU_NAMES = ("H100", "H200", "A100", "B200", "L40S")
+
+
+def _model_profile(text: str) -> str:
+    model, sep, name = text.partition("=")
+    if not sep or not model.strip() or name.strip() not in _PROFILE_NAMES:
+        raise ValueError(f"a latency_models item is 'model=profile' with a profile of {', '.join(_PROFILE_NAMES)}")
+    return f"{model.strip()}={name.strip()}"
+
+
 def _fault_kind(text: str) -> str:
     from .engine.faults import fault_kind
 
@@ -237,8 +261,52 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "Unix time at which the simulator's clock starts (fixed by default so responses are byte-identical).",
         minimum=0,
     ),
-    SettingSpec("ttft", float, "Seconds to the first token (constant latency).", minimum=0),
-    SettingSpec("itl", float, "Seconds between tokens (constant latency).", minimum=0),
+    SettingSpec(
+        "latency",
+        str,
+        "Latency profile: 'instant' (nothing takes time), 'realistic' (chosen per model: hosted-API tiers, "
+        "or an H100 by model size), or a named one (docs/latency.md).",
+        choices=_PROFILE_NAMES,
+    ),
+    SettingSpec(
+        "latency_models",
+        tuple,
+        "Per-model profiles, 'model=profile' items, e.g. 'gpt-4o=api-large,llama-3.1-8b=h100-8b'.",
+        item=_model_profile,
+    ),
+    SettingSpec("ttft", float, "Fixed time to the first token, seconds (non-zero: replaces the profile's).", minimum=0),
+    SettingSpec("itl", float, "Mean seconds between output tokens (non-zero: replaces the profile's).", minimum=0),
+    SettingSpec(
+        "prefill_per_token", float, "Seconds of prefill per uncached prompt token (None: the profile's).", minimum=0,
+        nullable=True,
+    ),
+    SettingSpec(
+        "latency_jitter",
+        float,
+        "Coefficient of variation of each latency draw, at most 0.3 (None: the profile's).",
+        minimum=0,
+        maximum=0.3,
+        nullable=True,
+    ),
+    SettingSpec(
+        "load_factor",
+        float,
+        "How much slower a full batch decodes than one request alone (None: the profile's).",
+        minimum=1,
+        nullable=True,
+    ),
+    SettingSpec(
+        "max_num_seqs",
+        int,
+        "Requests a model serves at once; more wait in its queue (None: the profile's).",
+        minimum=1,
+        nullable=True,
+    ),
+    SettingSpec("kv_cache", bool, "Model a prefix (KV) cache per model: cached prompt tokens shorten TTFT."),
+    SettingSpec("kv_block_size", int, "Tokens per KV-cache block.", minimum=1),
+    SettingSpec("kv_blocks", int, "KV-cache capacity per model, in blocks.", minimum=1),
+    SettingSpec("gpu", str, "GPU type of the simulated node (DCGM telemetry).", choices=_GPU_NAMES),
+    SettingSpec("gpu_count", int, "GPUs in the simulated node.", minimum=1),
     SettingSpec("stream_chunk_tokens", int, "Tokens per streamed content chunk.", minimum=1),
     SettingSpec("base_url", str, "Base URL the ready-made clients use (it must end in /v1 for OpenAI paths)."),
     SettingSpec("api_key", str, "API key the ready-made clients send."),
@@ -351,8 +419,19 @@ class Settings:
     clock: str = "virtual"
     speed: float = 1.0
     start_time: float = 1_767_225_600.0  # 2026-01-01T00:00:00Z
+    latency: str = "instant"
+    latency_models: tuple[str, ...] = ()
     ttft: float = 0.0
     itl: float = 0.0
+    prefill_per_token: float | None = None
+    latency_jitter: float | None = None
+    load_factor: float | None = None
+    max_num_seqs: int | None = None
+    kv_cache: bool = True
+    kv_block_size: int = 16
+    kv_blocks: int = 4096
+    gpu: str = "H100"
+    gpu_count: int = 8
     stream_chunk_tokens: int = 1
     base_url: str = "https://api.openai.com/v1"
     api_key: str = "sk-fakeai-test-key"

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from .api.errors import ApiError, server_error
+from .api.metrics import exchange_of
 from .api.recorder import Call, Calls
 from .api.types import ApiRequest, ApiResponse, TimedStream
 from .engine.core import Engine
@@ -83,15 +84,21 @@ class FakeAI:
 
     @property
     def metrics(self) -> Metrics:
-        """Counters of what this simulator served: requests by endpoint/model/status, faults, retries."""
+        """What this simulator served: requests, errors, faults, retries, tokens, latency, cost, KV hits
+        (docs/metrics.md)."""
         if self._metrics is None:
             from .api.metrics import Metrics
 
-            self._metrics = Metrics(self.gate)
+            self._metrics = Metrics(self.engine, self.gate, self.engine.stats)
         return self._metrics
 
-    def handle(self, request: ApiRequest, *, transport: str = "direct") -> ApiResponse:
-        """Answer one neutral request; never raises for bad input."""
+    def handle(self, request: ApiRequest, *, transport: str = "direct", defer_clock: bool = False) -> ApiResponse:
+        """Answer one neutral request; never raises for bad input.
+
+        On the virtual clock, time moves on to the end of a (non-stream) response at once,
+        unless ``defer_clock``: then the adapter calls :meth:`delivered` when it hands the
+        response over, so concurrent requests (async clients, the real port) arrive at the
+        same simulated moment and load each other, as they would on a real server."""
         started = self.engine.clock.elapsed()
         error: str | None = None
         fault: str | None = None
@@ -138,7 +145,8 @@ class FakeAI:
                 gate.owe_wait(request, 599, [], retry_count)  # no headers to give: remember the SDK's step
             else:
                 gate.owe_wait(request, response.status, response.headers, retry_count)
-        self.metrics.record(request, response.status)
+        call_fault = admission.fault if admission is not None else fault
+        self.engine.stats.observe(exchange_of(self.engine, request, response, call_fault))
         call = self.calls.record(
             request,
             response.status,
@@ -150,14 +158,24 @@ class FakeAI:
             streamed=response.stream is not None,
         )
         call.error = error
-        call.fault = admission.fault if admission is not None else fault
+        call.fault = call_fault
         call.rule = self._script.take_answered() if self._script is not None else None
         if response.stream is not None:
             response.stream = self._recorded(response.stream, call, started)
         else:
             call.ended = started + response.due
-            self.engine.clock.advance_to(started + response.due)
+            if not defer_clock:
+                self.engine.clock.advance_to(started + response.due)
         return response
+
+    def delivered(self, response: ApiResponse) -> None:
+        """A (non-stream) response handled with ``defer_clock`` was handed over: time is at its end now."""
+        self.engine.clock.advance_to(response.start + response.due)
+
+    def overlaps(self, response: ApiResponse) -> bool:
+        """Whether an async adapter should let other requests in before delivering ``response``: on the
+        virtual clock, when the response takes simulated time (so concurrent requests overlap it)."""
+        return not self.engine.clock.waits and (response.due > 0 or response.stream is not None)
 
     def _dispatch_internal(self, method: str, path: str, body: bytes) -> tuple[int, Any]:
         """One request through this simulator's own routes, as its batches run their lines: no API-key

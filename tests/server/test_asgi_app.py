@@ -113,7 +113,7 @@ class _Aborting:
         yield 0.0, b"data: {}\n\n"
         raise StreamAbort("dropped")
 
-    def handle(self, request: Any, *, transport: str) -> ApiResponse:
+    def handle(self, request: Any, *, transport: str, defer_clock: bool = False) -> ApiResponse:
         stream = TimedStream(self.chunks(), on_close=self.closed.append)
         return ApiResponse(200, [("content-type", "text/event-stream")], stream=stream)
 

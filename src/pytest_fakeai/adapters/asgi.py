@@ -191,9 +191,11 @@ class FakeAIApp:
             sim = self.provider()
             if len(body) > _OFF_LOOP_BODY:
                 # counting a multi-megabyte prompt takes seconds: keep the event loop serving others
-                response = await asyncio.to_thread(sim.handle, request, transport="asgi")
+                response = await asyncio.to_thread(sim.handle, request, transport="asgi", defer_clock=True)
             else:
-                response = sim.handle(request, transport="asgi")
+                response = sim.handle(request, transport="asgi", defer_clock=True)
+            if response.timeline is not None and sim.overlaps(response):
+                await asyncio.sleep(0)  # let concurrent requests arrive at this simulated moment
             if response.fault is not None:
                 await self._no_response(scope, receive, response.fault)
                 return
@@ -201,6 +203,7 @@ class FakeAIApp:
                 wait = sim.wait_seconds(response)
                 if wait > 0:
                     await asyncio.sleep(wait)
+                sim.delivered(response)
                 await start(response.status, _with_length(response.headers, len(response.body)))
                 await send({"type": "http.response.body", "body": response.body})
             else:

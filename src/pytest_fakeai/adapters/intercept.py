@@ -172,9 +172,11 @@ class _Via:
     def __init__(self, sim: FakeAI, label: str, path: str, model: str | None) -> None:
         self._sim, self._label, self._path, self._model = sim, label, path, model
 
-    def handle(self, request: ApiRequest, *, transport: str = "") -> ApiResponse:
+    def handle(self, request: ApiRequest, *, transport: str = "", defer_clock: bool = False) -> ApiResponse:
         body = request.body if self._model is None else _with_default_model(request.body, self._model)
-        return self._sim.handle(dataclasses.replace(request, path=self._path, body=body), transport=self._label)
+        return self._sim.handle(
+            dataclasses.replace(request, path=self._path, body=body), transport=self._label, defer_clock=defer_clock
+        )
 
     def pace(self, response: ApiResponse) -> Iterator[tuple[float, bytes]]:
         return self._sim.pace(response)

@@ -171,7 +171,11 @@ def _classes(stack: str) -> tuple[type, type]:
 
         async def handle_async_request(self, request: Any) -> Any:
             sim = self.simulator
-            response = sim.handle(_neutral(request, await request.aread()), transport=stack)
+            response = sim.handle(_neutral(request, await request.aread()), transport=stack, defer_clock=True)
+            if response.timeline is not None and sim.overlaps(response):
+                import anyio
+
+                await anyio.sleep(0)  # let concurrent requests arrive at this simulated moment
             if response.fault is not None:
                 wait = sim.timeout_wait(_read_timeout(request)) if response.fault == "timeout" else 0.0
                 if wait > 0:
@@ -193,6 +197,7 @@ def _classes(stack: str) -> tuple[type, type]:
                 import anyio
 
                 await anyio.sleep(wait)
+            sim.delivered(response)
             return mod.Response(
                 response.status, headers=response.headers, content=response.body, request=request, extensions=tag
             )

@@ -6,7 +6,7 @@ import json
 import random
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pydantic_core import to_json
@@ -25,6 +25,8 @@ from .common import (
     dumps,
     piece_logprobs,
     plan_choices,
+    prompt_blocks,
+    reported_cached,
     request_rng_seed,
     resolve_model,
     response_headers,
@@ -41,6 +43,7 @@ from .wire import ChatRequest, FunctionDef, FunctionTool, NamedFunction
 if TYPE_CHECKING:
     from ..engine.core import Engine
     from ..engine.registry import ModelSpec
+    from ..engine.serving import Timeline
     from .script import Reply, Script
 
 __all__ = ["create_chat_completion"]
@@ -516,6 +519,19 @@ class _Parsed:
     prompt_tokens: int
     key: int
     tools: _Tools | None  # None: the request offers no functions
+    kv: dict[int, list[int]] = field(default_factory=dict)  # block size -> the prompt's KV block hashes
+
+    def blocks(self, engine: Engine) -> list[int]:
+        """The prompt's KV-cache block hashes (computed once per body and block size)."""
+        settings = engine.settings
+        if not settings.kv_cache:
+            return []
+        size = settings.kv_block_size
+        got = self.kv.get(size)
+        if got is None:
+            tools = self.data.get("tools") or self.data.get("functions")
+            got = self.kv[size] = prompt_blocks(engine.tokenizer(self.spec), self.data["messages"], size, tools)
+        return got
 
 
 _CACHE_SIZE = 256
@@ -579,11 +595,20 @@ def create_chat_completion(engine: Engine, request: ApiRequest, script: Script |
 
     completion_tokens = sum(c.completion_tokens for c in choices)
     reasoning_tokens = sum(c.reasoning_tokens for c in choices)
+    longest = max((sum(c.tokens) + c.reasoning_tokens for c in choices), default=0)
+    timeline = engine.serving.plan(
+        spec,
+        now=engine.clock.elapsed(),
+        prompt_tokens=prompt_tokens,
+        blocks=parsed.blocks(engine),
+        output_tokens=longest,
+    )
+    cached = reported_cached(spec, prompt_tokens, timeline.cached_tokens)
     usage = {
         "prompt_tokens": prompt_tokens,
         "completion_tokens": completion_tokens,
         "total_tokens": prompt_tokens + completion_tokens,
-        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+        "prompt_tokens_details": {"cached_tokens": cached, "audio_tokens": 0},
         "completion_tokens_details": {
             "reasoning_tokens": reasoning_tokens,
             "audio_tokens": 0,
@@ -592,9 +617,6 @@ def create_chat_completion(engine: Engine, request: ApiRequest, script: Script |
         },
     }
     settings = engine.settings
-    ttft = settings.ttft
-    itl = settings.itl
-    longest = max((sum(c.tokens) + c.reasoning_tokens for c in choices), default=0)
     created = int(engine.clock.now())
     head = {
         "id": engine.new_id("chatcmpl-", 29),
@@ -604,7 +626,7 @@ def create_chat_completion(engine: Engine, request: ApiRequest, script: Script |
         "system_fingerprint": engine.fingerprint(spec.id),
     }
     if not req.stream:
-        due = ttft + itl * max(0, longest - 1)
+        due = timeline.e2e
         body = {
             "id": head["id"],
             "object": "chat.completion",
@@ -615,7 +637,17 @@ def create_chat_completion(engine: Engine, request: ApiRequest, script: Script |
             "service_tier": head["service_tier"],
             "system_fingerprint": head["system_fingerprint"],
         }
-        return ApiResponse(200, response_headers(engine, due), dumps(body), due=due, json=body)
+        return ApiResponse(
+            200,
+            response_headers(engine, due),
+            dumps(body),
+            due=due,
+            json=body,
+            timeline=timeline,
+            model=spec.id,
+            usage=usage,
+            finish_reason=choices[0].finish_reason if choices else None,
+        )
 
     options = req.stream_options
     include_usage = bool(options and options.include_usage)
@@ -627,11 +659,18 @@ def create_chat_completion(engine: Engine, request: ApiRequest, script: Script |
         usage if include_usage else None,
         obfuscate,
         rng,
-        ttft=ttft,
-        itl=itl,
+        timeline=timeline,
         per_chunk=settings.stream_chunk_tokens,
     )
-    return ApiResponse(200, response_headers(engine, ttft, stream=True), stream=TimedStream(chunks))
+    return ApiResponse(
+        200,
+        response_headers(engine, timeline.ttft, stream=True),
+        stream=TimedStream(chunks),
+        timeline=timeline,
+        model=spec.id,
+        usage=usage,
+        finish_reason=choices[0].finish_reason if choices else None,
+    )
 
 
 def _message_choice(index: int, c: Choice) -> dict[str, Any]:
@@ -665,11 +704,14 @@ def _stream_chunks(
     obfuscate: bool,
     rng: random.Random,
     *,
-    ttft: float,
-    itl: float,
+    timeline: Timeline,
     per_chunk: int,
 ) -> Iterator[tuple[float, bytes]]:
-    """The SSE events of a chat stream, produced lazily: role first, finish_reason last, then usage."""
+    """The SSE events of a chat stream, produced lazily: role first, finish_reason last, then usage.
+
+    A chunk is due when its first token is out (``timeline.due``): a choice's reasoning tokens
+    come first, unseen, so its visible tokens start after them."""
+    due_of = timeline.due
     base = {
         "id": head["id"],
         "object": "chat.completion.chunk",
@@ -689,7 +731,8 @@ def _stream_chunks(
         return sse(event)
 
     for index, c in enumerate(choices):
-        first_due = ttft + itl * c.reasoning_tokens
+        emitted = c.reasoning_tokens  # output tokens out before this chunk
+        first_due = due_of(emitted + 1)
         yield (
             first_due,
             chunk(
@@ -727,7 +770,8 @@ def _stream_chunks(
                     }
                 yield due, chunk([{"index": index, "delta": first, "logprobs": None, "finish_reason": None}])
                 for start in range(0, len(parts), per_chunk):
-                    due += itl * per_chunk
+                    emitted += per_chunk
+                    due = due_of(emitted + 1)
                     fragment = {"arguments": "".join(parts[start : start + per_chunk])}
                     delta = (
                         {"function_call": fragment}
@@ -743,7 +787,8 @@ def _stream_chunks(
                         due,
                         chunk([{"index": index, "delta": {"refusal": text}, "logprobs": None, "finish_reason": None}]),
                     )
-                due += itl * sum(c.tokens[start : start + per_chunk])
+                emitted += sum(c.tokens[start : start + per_chunk])
+                due = due_of(emitted + 1)
         else:
             pieces = c.pieces
             lps = c.logprobs
@@ -774,9 +819,13 @@ def _stream_chunks(
                             ]
                         ),
                     )
-                due += itl * sum(c.tokens[start : start + per_chunk])
-        yield due, chunk([{"index": index, "delta": {}, "logprobs": None, "finish_reason": c.finish_reason}])
-    end = ttft + itl * max((sum(c.tokens) + c.reasoning_tokens for c in choices), default=0)
+                emitted += sum(c.tokens[start : start + per_chunk])
+                due = due_of(emitted + 1)
+        yield (
+            due_of(emitted),
+            chunk([{"index": index, "delta": {}, "logprobs": None, "finish_reason": c.finish_reason}]),
+        )
+    end = timeline.e2e
     if usage is not None:
         yield end, chunk([], final_usage=usage)
     yield end, b"data: [DONE]\n\n"

@@ -15,6 +15,7 @@ from .errors import ApiError, model_not_found
 if TYPE_CHECKING:
     from ..engine.core import Engine
     from ..engine.registry import ModelSpec
+    from ..engine.tokenizer import Tokenizer
 
 __all__ = [
     "Choice",
@@ -28,6 +29,8 @@ __all__ = [
     "dumps",
     "piece_logprobs",
     "plan_choices",
+    "prompt_blocks",
+    "reported_cached",
     "request_rng_seed",
     "resolve_model",
     "response_headers",
@@ -54,6 +57,39 @@ def response_headers(engine: Engine, processing_s: float, *, stream: bool = Fals
         ("openai-processing-ms", str(max(1, round(processing_s * 1000)))),
         ("openai-version", "2020-10-01"),
     ]
+
+
+def prompt_blocks(tok: Tokenizer, messages: Any, block_size: int, tools: Any = None) -> list[int]:
+    """The KV-cache block hashes of a chat prompt: the messages rendered as the model reads them
+    (role markers, text; other parts by their JSON), tools first, tokenised and cut into blocks."""
+    from ..engine.kvcache import block_hashes
+
+    parts: list[str] = []
+    if tools:
+        parts.append("<|tools|>" + to_json(tools).decode())
+    for m in messages if isinstance(messages, list) else ():
+        if not isinstance(m, dict):
+            continue
+        content = m.get("content")
+        if isinstance(content, list):
+            text = "".join(
+                str(p.get("text", "")) if isinstance(p, dict) and "text" in p else to_json(p).decode() for p in content
+            )
+        elif content is None:
+            text = to_json(m.get("tool_calls") or m.get("function_call")).decode()
+        else:
+            text = str(content)
+        parts.append(f"<|im_start|>{m.get('role')}\n{text}<|im_end|>")
+    return block_hashes(tok.encode("".join(parts)), block_size)
+
+
+def reported_cached(spec: ModelSpec, prompt_tokens: int, matched: int) -> int:
+    """``usage.prompt_tokens_details.cached_tokens`` for ``matched`` cached prompt tokens: OpenAI's own
+    models report cache hits only for prompts of 1024 tokens or more, in steps of 128; self-hosted
+    engines (vLLM, NIM, Dynamo) report the matched blocks."""
+    if spec.provider == "openai":
+        return 0 if prompt_tokens < 1024 else (min(matched, prompt_tokens) // 128) * 128
+    return min(matched, prompt_tokens)
 
 
 def resolve_model(engine: Engine, model: str) -> ModelSpec:

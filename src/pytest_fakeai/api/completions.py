@@ -34,6 +34,7 @@ from .wire import CompletionRequest
 if TYPE_CHECKING:
     from ..engine.core import Engine
     from ..engine.registry import ModelSpec
+    from ..engine.serving import Timeline
     from .script import Reply, Script
 
 __all__ = ["create_completion"]
@@ -132,6 +133,15 @@ def create_completion(engine: Engine, request: ApiRequest, script: Script | None
     }
     settings = engine.settings
     longest = max((sum(c.tokens) for _, c in texts), default=0)
+    blocks: list[int] = []
+    if settings.kv_cache and prompts:
+        from ..engine.kvcache import block_hashes
+
+        first = prompts[0]
+        blocks = block_hashes(first if isinstance(first, list) else tok.encode(first), settings.kv_block_size)
+    timeline = engine.serving.plan(
+        spec, now=engine.clock.elapsed(), prompt_tokens=prompt_tokens, blocks=blocks, output_tokens=longest
+    )
     head = {
         "id": engine.new_id("cmpl-", 29),
         "object": "text_completion",
@@ -140,7 +150,7 @@ def create_completion(engine: Engine, request: ApiRequest, script: Script | None
         "system_fingerprint": engine.fingerprint(spec.id),
     }
     if not req.stream:
-        due = settings.ttft + settings.itl * max(0, longest - 1)
+        due = timeline.e2e
         body = dict(head)
         body["choices"] = [
             {
@@ -152,17 +162,34 @@ def create_completion(engine: Engine, request: ApiRequest, script: Script | None
             for i, (echo, c) in enumerate(texts)
         ]
         body["usage"] = usage
-        return ApiResponse(200, response_headers(engine, due), dumps(body), due=due, json=body)
+        return ApiResponse(
+            200,
+            response_headers(engine, due),
+            dumps(body),
+            due=due,
+            json=body,
+            timeline=timeline,
+            model=spec.id,
+            usage=usage,
+            finish_reason=texts[0][1].finish_reason if texts else None,
+        )
     options = req.stream_options
     chunks = _stream(
         head,
         texts,
         usage if options and options.include_usage else None,
-        ttft=settings.ttft,
-        itl=settings.itl,
+        timeline=timeline,
         per_chunk=settings.stream_chunk_tokens,
     )
-    return ApiResponse(200, response_headers(engine, settings.ttft, stream=True), stream=TimedStream(chunks))
+    return ApiResponse(
+        200,
+        response_headers(engine, timeline.ttft, stream=True),
+        stream=TimedStream(chunks),
+        timeline=timeline,
+        model=spec.id,
+        usage=usage,
+        finish_reason=texts[0][1].finish_reason if texts else None,
+    )
 
 
 def _legacy_logprobs(c: Choice, offset: int) -> dict[str, Any] | None:
@@ -184,8 +211,7 @@ def _stream(
     texts: list[tuple[str, Choice]],
     usage: dict[str, Any] | None,
     *,
-    ttft: float,
-    itl: float,
+    timeline: Timeline,
     per_chunk: int,
 ) -> Iterator[tuple[float, bytes]]:
     def event(choices: list[dict[str, Any]], final_usage: dict[str, Any] | None = None) -> bytes:
@@ -195,9 +221,11 @@ def _stream(
             out["usage"] = final_usage
         return sse(out)
 
-    end = ttft
+    due_of = timeline.due
+    ttft = timeline.ttft
     for index, (echo, c) in enumerate(texts):
         due = ttft
+        emitted = 0
         if echo:
             yield due, event([{"text": echo, "index": index, "logprobs": None, "finish_reason": None}])
         for start in range(0, len(c.pieces), per_chunk):
@@ -216,9 +244,10 @@ def _stream(
                         0,
                     )
                 yield due, event([{"text": text, "index": index, "logprobs": lp, "finish_reason": None}])
-            due += itl * sum(c.tokens[start : start + per_chunk])
-        yield due, event([{"text": "", "index": index, "logprobs": None, "finish_reason": c.finish_reason}])
-        end = max(end, due)
+            emitted += sum(c.tokens[start : start + per_chunk])
+            due = due_of(emitted + 1)
+        yield due_of(emitted), event([{"text": "", "index": index, "logprobs": None, "finish_reason": c.finish_reason}])
+    end = timeline.e2e
     if usage is not None:
         yield end, event([], usage)
     yield end, b"data: [DONE]\n\n"

@@ -91,3 +91,8 @@ class ApiResponse:
     # no HTTP response at all, for the adapter to act out: "timeout" (never answers until the
     # client gives up) or "connection_reset" (the connection drops before a response)
     fault: str | None = None
+    # what the serving model planned (engine/serving.py Timeline) and for which model, for metrics
+    timeline: Any = None
+    model: str | None = None
+    usage: Any = None  # the usage dict of a generation (streams too)
+    finish_reason: str | None = None  # of the first choice

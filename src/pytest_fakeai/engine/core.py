@@ -14,6 +14,8 @@ from .rng import derive_seed
 if TYPE_CHECKING:
     from ..settings import Settings
     from .registry import ModelRegistry, ModelSpec
+    from .serving import ServingModel
+    from .stats import ServingStats
     from .textgen import TextGenerator
     from .tokenizer import Tokenizer
 
@@ -39,6 +41,8 @@ class Engine:
         self._registry: ModelRegistry | None = None
         self._tokenizers: dict[str, Tokenizer] = {}
         self._generator: TextGenerator | None = None
+        self._serving: ServingModel | None = None
+        self._stats: ServingStats | None = None
         self._ids = random.Random(derive_seed(self.seed, "ids"))
         self.draws = random.Random(derive_seed(self.seed, "draws"))  # unseeded requests' running stream
         self._lock = threading.Lock()
@@ -60,6 +64,24 @@ class Engine:
 
             self._registry = ModelRegistry()
         return self._registry
+
+    @property
+    def stats(self) -> ServingStats:
+        """What was served, accumulated (engine/stats.py): the source of metrics and Prometheus text."""
+        if self._stats is None:
+            from .stats import ServingStats
+
+            self._stats = ServingStats(derive_seed(self.seed, "stats") & 0xFFFFFFFF)
+        return self._stats
+
+    @property
+    def serving(self) -> ServingModel:
+        """Latency, queueing and the KV cache of every model (engine/serving.py)."""
+        if self._serving is None:
+            from .serving import ServingModel
+
+            self._serving = ServingModel(self.settings, self.seed)
+        return self._serving
 
     @property
     def generator(self) -> TextGenerator:
