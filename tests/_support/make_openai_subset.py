@@ -73,14 +73,32 @@ ROOTS: tuple[str, ...] = (
     "ImagesResponse",
     # Responses API
     "Response",
+    "ResponseStreamEvent",
+    "ResponseItemList",
+    "TokenCountsResource",
     # files and batches
     "OpenAIFile",
     "ListFilesResponse",
     "Batch",
+    "ListBatchesResponse",
     "DeleteFileResponse",
     # uploads
     "Upload",
     "UploadPart",
+    # image streams
+    "ImageGenPartialImageEvent",
+    "ImageGenCompletedEvent",
+    "ImageEditPartialImageEvent",
+    "ImageEditCompletedEvent",
+    # audio
+    "CreateTranscriptionResponseJson",
+    "CreateTranscriptionResponseVerboseJson",
+    "CreateTranslationResponseJson",
+    "CreateTranslationResponseVerboseJson",
+    "TranscriptTextDeltaEvent",
+    "TranscriptTextDoneEvent",
+    "SpeechAudioDeltaEvent",
+    "SpeechAudioDoneEvent",
 )
 
 #: Known deviations of the real API from the spec: (component, path to a sub-schema through
@@ -93,10 +111,13 @@ API_DEVIATIONS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("CreateChatCompletionStreamResponse", ("properties", "system_fingerprint"), _FP),
     ("CreateCompletionResponse", ("properties", "system_fingerprint"), _FP),
     ("ModelResponseProperties", ("properties", "user"), "Responses API sends user: null; SDK Optional"),
+    ("Response", ("allOf", "2", "properties", "usage"), "in-progress responses carry usage: null; SDK Optional"),
     ("OpenAIFile", ("properties", "expires_at"), "real API sends null for files that never expire"),
     ("OpenAIFile", ("properties", "status_details"), "real API sends null unless status is error"),
     ("ListFilesResponse", ("properties", "first_id"), "real API sends null on an empty page"),
     ("ListFilesResponse", ("properties", "last_id"), "real API sends null on an empty page"),
+    ("ListBatchesResponse", ("properties", "first_id"), "real API sends null on an empty page"),
+    ("ListBatchesResponse", ("properties", "last_id"), "real API sends null on an empty page"),
     *(
         ("Batch", ("properties", name), _BATCH)
         for name in (
@@ -255,7 +276,7 @@ def convert(node: Any, owner: str) -> Any:
 def _nullable_at(schema: dict[str, Any], path: tuple[str, ...]) -> None:
     parent: Any = schema
     for key in path[:-1]:
-        parent = parent[key]
+        parent = parent[int(key)] if isinstance(parent, list) else parent[key]  # "2": the third allOf entry
     parent[path[-1]] = _make_nullable(parent[path[-1]])
 
 

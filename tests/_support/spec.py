@@ -53,7 +53,7 @@ import json
 import math
 import re
 import struct
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Optional
 
@@ -86,6 +86,8 @@ __all__ = [
     "KNOWN_UNDECLARED",
     "SUBSET_PATH",
     "check_batch",
+    "check_batch_list",
+    "check_batch_output_line",
     "check_chat_chunk",
     "check_chat_completion",
     "check_completion",
@@ -95,11 +97,20 @@ __all__ = [
     "check_file_deleted",
     "check_file_list",
     "check_image",
+    "check_image_event",
     "check_model",
     "check_model_deleted",
     "check_model_list",
     "check_moderation",
     "check_response",
+    "check_response_event",
+    "check_response_input_tokens",
+    "check_response_item_list",
+    "check_speech_event",
+    "check_transcription",
+    "check_transcription_event",
+    "check_transcription_verbose",
+    "check_translation",
     "check_upload",
     "check_upload_part",
     "schema_names",
@@ -704,3 +715,236 @@ def check_upload(data: Body, *, allow_extra: bool = False) -> None:
 def check_upload_part(data: Body, *, allow_extra: bool = False) -> None:
     """An ``upload.part`` object: spec ``UploadPart`` + SDK ``openai.types.uploads.UploadPart``."""
     _check("UploadPart", UploadPart, data, allow_extra=allow_extra)
+
+
+def check_batch_list(data: Body, *, allow_extra: bool = False) -> None:
+    """``GET /v1/batches``: spec ``ListBatchesResponse`` + SDK ``SyncCursorPage[Batch]``.
+
+    As for files, the SDK page type does not declare ``object``/``first_id``/``last_id``, which
+    the real API sends; the unknown-key check tolerates exactly those three.
+    """
+    body = _load(data)
+    failures = []
+    try:
+        validate_spec("ListBatchesResponse", body)
+    except AssertionError as exc:
+        failures.append(str(exc))
+    extra = True if allow_extra else frozenset({"$.object", "$.first_id", "$.last_id"})
+    try:
+        validate_sdk_strict(SyncCursorPage[Batch], body, allow_extra=extra)
+    except AssertionError as exc:
+        failures.append(str(exc))
+    if failures:
+        raise AssertionError("\n".join(failures))
+
+
+_BATCH_REQ_ID = re.compile(r"^batch_req_[A-Za-z0-9]+$")
+
+
+def check_batch_output_line(data: Body, body_check: Callable[[Any], None] | None = None) -> dict[str, Any]:
+    """One line of a batch output or error file; returns it decoded.
+
+    Neither the spec nor the SDK types these lines, so the shape is checked exactly as OpenAI's
+    batch guide shows it: ``{"id": "batch_req_...", "custom_id", "response", "error"}``, where
+    ``response`` is ``{"status_code", "request_id", "body"}`` and ``error`` is null for a request
+    that ran (a 4xx/5xx keeps its error body in ``response.body``), or ``response`` is null and
+    ``error`` is ``{"code", "message"}`` for one that never ran (``batch_expired``). A 2xx body is
+    passed to ``body_check`` (e.g. :func:`check_chat_completion`), any other body to
+    :func:`check_error`.
+    """
+    line = _load(data)
+    problems = []
+    if list(line) != ["id", "custom_id", "response", "error"]:
+        problems.append(f"$: keys {list(line)} != ['id', 'custom_id', 'response', 'error']")
+    if not (isinstance(line.get("id"), str) and _BATCH_REQ_ID.match(line["id"])):
+        problems.append(f"$.id: {_short(line.get('id'))} is not a batch_req_ id")
+    if not isinstance(line.get("custom_id"), str):
+        problems.append(f"$.custom_id: {_short(line.get('custom_id'))} is not a string")
+    response, error = line.get("response"), line.get("error")
+    if response is not None:
+        if error is not None:
+            problems.append("$.error: must be null when the request ran (its error is in response.body)")
+        if not isinstance(response, dict) or list(response) != ["status_code", "request_id", "body"]:
+            problems.append(f"$.response: {_short(response)} is not {{status_code, request_id, body}}")
+        else:
+            if type(response["status_code"]) is not int:
+                problems.append(f"$.response.status_code: {_short(response['status_code'])} is not an integer")
+            if not isinstance(response["request_id"], str) or not response["request_id"]:
+                problems.append(f"$.response.request_id: {_short(response['request_id'])} is not a string")
+    elif not (isinstance(error, dict) and set(error) == {"code", "message"}):
+        problems.append(f"$.error: {_short(error)} is not {{code, message}} (and response is null)")
+    _fail("batch output line", problems)
+    if isinstance(response, dict):
+        if 200 <= response["status_code"] < 300:
+            if body_check is not None:
+                body_check(response["body"])
+        else:
+            check_error(response["body"])
+    return line
+
+
+#: Keys the real Responses API sends on stream events that SDK 3.x's event types do not declare:
+#: ``obfuscation`` padding on delta events (``stream_options.include_obfuscation``, on by
+#: default), ``name`` on ``response.function_call_arguments.done`` (the spec requires it), and
+#: ``store`` on the embedded response object (as for :func:`check_response`).
+RESPONSE_EVENT_UNDECLARED = frozenset({"$.obfuscation", "$.name", "$.response.store"})
+
+
+def check_response_event(data: Body, *, allow_extra: bool = False) -> dict[str, Any]:
+    """One Responses API stream event: spec ``ResponseStreamEvent`` + SDK ``ResponseStreamEvent``.
+
+    Both are unions over the event ``type``; the spec's closest alternative is reported.
+    Fidelity: ``sequence_number`` is a non-negative integer, and an event embedding a
+    ``response`` also passes :func:`check_response`. Returns the decoded event.
+    """
+    from openai.types.responses import ResponseStreamEvent
+
+    union: Any = ResponseStreamEvent  # an annotated union, which TypeAdapter takes as well as a class
+    event = _load(data)
+    failures = []
+    try:
+        validate_spec("ResponseStreamEvent", event)
+    except AssertionError as exc:
+        failures.append(str(exc))
+    try:
+        validate_sdk_strict(union, event, allow_extra=allow_extra or RESPONSE_EVENT_UNDECLARED)
+    except AssertionError as exc:
+        failures.append(str(exc))
+    if failures:
+        raise AssertionError("\n".join(failures))
+    problems = []
+    seq = event.get("sequence_number")
+    if type(seq) is not int or seq < 0:
+        problems.append(f"$.sequence_number: {_short(seq)} is not a non-negative integer")
+    _fail(f"fidelity: {event.get('type')} event", problems)
+    if isinstance(event.get("response"), dict):
+        check_response(event["response"], allow_extra=allow_extra)
+    return event
+
+
+def check_response_item_list(data: Body, *, allow_extra: bool = False) -> None:
+    """``GET /v1/responses/{id}/input_items``: spec ``ResponseItemList`` + SDK ``ResponseItemList``.
+
+    Fidelity: ``first_id``/``last_id`` are the ids of the first and last item of the page.
+    """
+    from openai.types.responses import ResponseItemList
+
+    body = _check("ResponseItemList", ResponseItemList, data, allow_extra=allow_extra)
+    problems = []
+    items = body["data"]
+    if items and (body["first_id"] != items[0].get("id") or body["last_id"] != items[-1].get("id")):
+        problems.append("$.first_id/$.last_id: not the ids of the page's first and last items")
+    _fail("fidelity: response item list", problems)
+
+
+def check_response_input_tokens(data: Body, *, allow_extra: bool = False) -> None:
+    """``POST /v1/responses/input_tokens``: spec ``TokenCountsResource`` + SDK ``InputTokenCountResponse``."""
+    from openai.types.responses import InputTokenCountResponse
+
+    _check("TokenCountsResource", InputTokenCountResponse, data, allow_extra=allow_extra)
+
+
+def check_image_event(data: Body, *, allow_extra: bool = False) -> None:
+    """One event of an image stream: ``image_generation.*`` / ``image_edit.*`` partial and completed
+    images, against the spec's event schema and the SDK's event type for its ``type``."""
+    from openai.types import (
+        ImageEditCompletedEvent,
+        ImageEditPartialImageEvent,
+        ImageGenCompletedEvent,
+        ImageGenPartialImageEvent,
+    )
+
+    loaded = _load(data)
+    kinds: dict[str, tuple[str, Any]] = {
+        "image_generation.partial_image": ("ImageGenPartialImageEvent", ImageGenPartialImageEvent),
+        "image_generation.completed": ("ImageGenCompletedEvent", ImageGenCompletedEvent),
+        "image_edit.partial_image": ("ImageEditPartialImageEvent", ImageEditPartialImageEvent),
+        "image_edit.completed": ("ImageEditCompletedEvent", ImageEditCompletedEvent),
+    }
+    if loaded.get("type") not in kinds:
+        raise AssertionError(f"$.type: {_short(loaded.get('type'))} is not an image stream event type")
+    schema, model = kinds[loaded["type"]]
+    _check(schema, model, loaded, allow_extra=allow_extra)
+
+
+def check_transcription(data: Body, *, allow_extra: bool = False) -> None:
+    """A ``json`` transcription: spec ``CreateTranscriptionResponseJson`` + SDK ``Transcription``."""
+    from openai.types.audio import Transcription
+
+    _check("CreateTranscriptionResponseJson", Transcription, data, allow_extra=allow_extra)
+
+
+def check_transcription_verbose(data: Body, *, task: str = "transcribe") -> None:
+    """A ``verbose_json`` transcription (``task="translate"``: translation) against the spec and SDK.
+
+    Spec ``CreateTranscriptionResponseVerboseJson`` / ``CreateTranslationResponseVerboseJson`` + SDK
+    ``TranscriptionVerbose`` / ``TranslationVerbose``. The real API also sends ``task``
+    (``"transcribe"`` / ``"translate"``), which neither declares; that key is tolerated and checked.
+    Fidelity: segments and words lie within ``[0, duration]`` in order.
+    """
+    from openai.types.audio import TranscriptionVerbose, TranslationVerbose
+
+    loaded = _load(data)
+    schema, model = (
+        ("CreateTranscriptionResponseVerboseJson", TranscriptionVerbose)
+        if task == "transcribe"
+        else ("CreateTranslationResponseVerboseJson", TranslationVerbose)
+    )
+    validate_spec(schema, loaded)
+    validate_sdk_strict(model, loaded, allow_extra={"$.task"})
+    problems = []
+    if loaded.get("task") != task:
+        problems.append(f"$.task: {_short(loaded.get('task'))} != {task!r}")
+    end = 0.0
+    for key in ("segments", "words"):
+        end = 0.0
+        for i, item in enumerate(loaded.get(key) or []):
+            if not (end <= item["start"] <= item["end"] <= loaded["duration"] + 0.01):
+                problems.append(f"$.{key}[{i}]: start/end {item['start']}..{item['end']} out of order or past the end")
+            end = item["start"]
+    _fail("fidelity: verbose transcription", problems)
+
+
+def check_translation(data: Body, *, allow_extra: bool = False) -> None:
+    """A ``json`` translation: spec ``CreateTranslationResponseJson`` + SDK ``Translation``."""
+    from openai.types.audio import Translation
+
+    _check("CreateTranslationResponseJson", Translation, data, allow_extra=allow_extra)
+
+
+def check_transcription_event(data: Body, *, allow_extra: bool = False) -> None:
+    """One ``transcript.text.delta`` / ``transcript.text.done`` event: spec + SDK event type."""
+    from openai.types.audio import TranscriptionTextDeltaEvent, TranscriptionTextDoneEvent
+
+    loaded = _load(data)
+    kinds: dict[str, tuple[str, Any]] = {
+        "transcript.text.delta": ("TranscriptTextDeltaEvent", TranscriptionTextDeltaEvent),
+        "transcript.text.done": ("TranscriptTextDoneEvent", TranscriptionTextDoneEvent),
+    }
+    if loaded.get("type") not in kinds:
+        raise AssertionError(f"$.type: {_short(loaded.get('type'))} is not a transcription stream event type")
+    schema, model = kinds[loaded["type"]]
+    _check(schema, model, loaded, allow_extra=allow_extra)
+
+
+def check_speech_event(data: Body) -> None:
+    """One ``speech.audio.delta`` / ``speech.audio.done`` event (spec only: the SDK has no type for them).
+
+    Fidelity: a delta's ``audio`` is valid base64; ``usage.total_tokens`` is input + output.
+    """
+    loaded = _load(data)
+    schema = {"speech.audio.delta": "SpeechAudioDeltaEvent", "speech.audio.done": "SpeechAudioDoneEvent"}.get(
+        loaded.get("type", "")
+    )
+    if schema is None:
+        raise AssertionError(f"$.type: {_short(loaded.get('type'))} is not a speech stream event type")
+    validate_spec(schema, loaded)
+    problems = []
+    if schema == "SpeechAudioDeltaEvent":
+        try:
+            base64.b64decode(loaded["audio"], validate=True)
+        except binascii.Error as exc:
+            problems.append(f"$.audio: not valid base64 ({exc})")
+    else:
+        problems += _usage_problems(loaded["usage"], "$.usage", prompt="input_tokens", completion="output_tokens")
+    _fail("fidelity: speech event", problems)

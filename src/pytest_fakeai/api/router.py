@@ -149,6 +149,28 @@ def _batches(name: str) -> Handler:
     return handler
 
 
+def _images(name: str) -> Handler:
+    def handler(engine: Engine, request: ApiRequest, **params: Any) -> ApiResponse:
+        from . import images
+
+        result: ApiResponse = getattr(images, name)(engine, request, **params)
+        return result
+
+    handler.__name__ = name
+    return handler
+
+
+def _audio(name: str) -> Handler:
+    def handler(engine: Engine, request: ApiRequest, **params: Any) -> ApiResponse:
+        from . import audio
+
+        result: ApiResponse = getattr(audio, name)(engine, request, **params)
+        return result
+
+    handler.__name__ = name
+    return handler
+
+
 def default_router() -> Router:
     """The routes this simulator serves (each endpoint's module loads on first use)."""
     router = Router()
@@ -173,4 +195,11 @@ def default_router() -> Router:
     router.add("GET", "/v1/batches", _batches("list_batches"))
     router.add("GET", "/v1/batches/{batch_id}", _batches("retrieve_batch"))
     router.add("POST", "/v1/batches/{batch_id}/cancel", _batches("cancel_batch"))
+    router.add("POST", "/v1/images/generations", _images("create_image"))
+    router.add("POST", "/v1/images/edits", _images("edit_image"))
+    router.add("POST", "/v1/images/variations", _images("create_variation"))
+    router.add("GET", "/v1/images/files/{name}", _images("image_file"))
+    router.add("POST", "/v1/audio/speech", _audio("create_speech"))
+    router.add("POST", "/v1/audio/transcriptions", _audio("create_transcription"))
+    router.add("POST", "/v1/audio/translations", _audio("create_translation"))
     return router
