@@ -147,6 +147,8 @@ class FakeAI:
                 gate.owe_wait(request, response.status, response.headers, retry_count)
         call_fault = admission.fault if admission is not None else fault
         self.engine.stats.observe(exchange_of(self.engine, request, response, call_fault))
+        if response.timeline is not None and response.timeline.e2e > 0:
+            self.engine.update_gpu()  # load changed: the GPUs integrate energy and heat up
         call = self.calls.record(
             request,
             response.status,
@@ -160,17 +162,27 @@ class FakeAI:
         call.error = error
         call.fault = call_fault
         call.rule = self._script.take_answered() if self._script is not None else None
+        clock = self.engine.clock
         if response.stream is not None:
-            response.stream = self._recorded(response.stream, call, started)
+            planned = started + (response.timeline.e2e if response.timeline is not None else 0.0)
+            token = clock.begin(planned) if defer_clock else 0
+            response.stream = self._recorded(response.stream, call, started, token)
         else:
             call.ended = started + response.due
-            if not defer_clock:
-                self.engine.clock.advance_to(started + response.due)
+            if defer_clock:
+                response.clock_token = clock.begin(started + response.due)
+            else:
+                clock.advance_to(started + response.due)
         return response
 
     def delivered(self, response: ApiResponse) -> None:
-        """A (non-stream) response handled with ``defer_clock`` was handed over: time is at its end now."""
-        self.engine.clock.advance_to(response.start + response.due)
+        """A (non-stream) response handled with ``defer_clock`` was handed over (or, for a fault, the
+        client gave up): time is at its end now, for this flow of control (engine/clock.py)."""
+        if response.clock_token:
+            self.engine.clock.finish(response.clock_token)
+            response.clock_token = 0
+        elif response.stream is None:
+            self.engine.clock.advance_to(response.start + response.due)
 
     def overlaps(self, response: ApiResponse) -> bool:
         """Whether an async adapter should let other requests in before delivering ``response``: on the
@@ -196,7 +208,7 @@ class FakeAI:
         body_json = response.json if response.json is not None else jsonlib.loads(response.body or b"null")
         return response.status, body_json
 
-    def _recorded(self, stream: TimedStream, call: Call, started: float) -> TimedStream:
+    def _recorded(self, stream: TimedStream, call: Call, started: float, token: int = 0) -> TimedStream:
         chunks = call.response.chunks
         state = {"last": 0.0, "delivered": False}
 
@@ -223,7 +235,10 @@ class FakeAI:
             stream.close()
             call.response.complete = complete or bool(state["delivered"])
             call.ended = started + float(state["last"])
-            self.engine.clock.advance_to(call.ended)
+            if token:
+                self.engine.clock.finish(token, call.ended)
+            else:
+                self.engine.clock.advance_to(call.ended)
 
         return TimedStream(produce(), on_close=closed)
 

@@ -194,21 +194,24 @@ class FakeAIApp:
                 response = await asyncio.to_thread(sim.handle, request, transport="asgi", defer_clock=True)
             else:
                 response = sim.handle(request, transport="asgi", defer_clock=True)
-            if response.timeline is not None and sim.overlaps(response):
-                await asyncio.sleep(0)  # let concurrent requests arrive at this simulated moment
-            if response.fault is not None:
-                await self._no_response(scope, receive, response.fault)
-                return
-            if response.stream is None:
-                wait = sim.wait_seconds(response)
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                sim.delivered(response)
-                await start(response.status, _with_length(response.headers, len(response.body)))
-                await send({"type": "http.response.body", "body": response.body})
-            else:
-                await start(response.status, response.headers)
-                await self._stream(sim, response, receive, send)
+            try:
+                if response.timeline is not None and sim.overlaps(response):
+                    await asyncio.sleep(0)  # let concurrent requests arrive at this simulated moment
+                if response.fault is not None:
+                    await self._no_response(scope, receive, response.fault)
+                    return
+                if response.stream is None:
+                    wait = sim.wait_seconds(response)
+                    if wait > 0:
+                        await asyncio.sleep(wait)
+                    sim.delivered(response)
+                    await start(response.status, _with_length(response.headers, len(response.body)))
+                    await send({"type": "http.response.body", "body": response.body})
+                else:
+                    await start(response.status, response.headers)
+                    await self._stream(sim, response, receive, send)
+            finally:
+                sim.delivered(response)  # whatever happened, time must not wait for this one any more
         except _BodyTooLarge:
             await _send_error(start, send, _too_large(self.max_body_size), close=True)
         except Exception:

@@ -182,6 +182,7 @@ def _classes(stack: str) -> tuple[type, type]:
                     import anyio
 
                     await anyio.sleep(wait)
+                sim.delivered(response)
                 raise _no_response(mod, sim, response.fault, request)
             tag = {"fakeai": sim}
             if response.stream is not None:
@@ -238,4 +239,14 @@ def make_openai_client(sim: FakeAI, stack: str | None = None, *, asynchronous: b
     kwargs.setdefault("base_url", sim.settings.base_url)
     if "http_client" not in kwargs:
         kwargs["http_client"] = make_http_client(sim, stack, asynchronous=asynchronous)
-    return cls(**kwargs)
+    client = cls(**kwargs)
+    if asynchronous and getattr(client, "_platform", False) is None:
+        # The async SDK detects the platform in a worker thread on its first request; requests
+        # sent together would then reach the simulator at different moments. Detect it now.
+        try:
+            from openai._base_client import get_platform
+
+            client._platform = get_platform()
+        except Exception:  # pragma: no cover - an SDK without it detects it itself
+            pass
+    return client

@@ -96,3 +96,4 @@ class ApiResponse:
     model: str | None = None
     usage: Any = None  # the usage dict of a generation (streams too)
     finish_reason: str | None = None  # of the first choice
+    clock_token: int = 0  # the virtual clock waits for this response's delivery (engine/clock.py)

@@ -13,6 +13,7 @@ from .rng import derive_seed
 
 if TYPE_CHECKING:
     from ..settings import Settings
+    from .gpu import GpuNode
     from .registry import ModelRegistry, ModelSpec
     from .serving import ServingModel
     from .stats import ServingStats
@@ -43,6 +44,7 @@ class Engine:
         self._generator: TextGenerator | None = None
         self._serving: ServingModel | None = None
         self._stats: ServingStats | None = None
+        self._gpu: GpuNode | None = None
         self._ids = random.Random(derive_seed(self.seed, "ids"))
         self.draws = random.Random(derive_seed(self.seed, "draws"))  # unseeded requests' running stream
         self._lock = threading.Lock()
@@ -73,6 +75,34 @@ class Engine:
 
             self._stats = ServingStats(derive_seed(self.seed, "stats") & 0xFFFFFFFF)
         return self._stats
+
+    @property
+    def gpu(self) -> GpuNode:
+        """The simulated GPU node (engine/gpu.py); :meth:`update_gpu` brings it to now."""
+        if self._gpu is None:
+            from .gpu import GpuNode
+
+            self._gpu = GpuNode(self.settings.gpu, self.settings.gpu_count, seed=self.seed)
+        return self._gpu
+
+    def update_gpu(self) -> GpuNode:
+        """Move the GPU node to the clock's now at the current load (requests in flight / capacity) and
+        KV usage (the fullest model cache)."""
+        now = self.clock.elapsed()
+        gpu = self.gpu
+        if self._serving is None:
+            gpu.update(now, load=0.0, kv_usage=0.0)
+            return gpu
+        running, capacity, kv = 0, 0, 0.0
+        for name, model in self._serving.models.items():
+            busy = self._serving.running_of(name, now)
+            running += busy
+            capacity += model.profile.max_num_seqs if busy else 0
+            if model.kv is not None:
+                kv = max(kv, model.kv.usage)
+        load = min(1.0, running / capacity) if capacity else 0.0
+        gpu.update(now, load=load, kv_usage=kv, active_requests=running)
+        return gpu
 
     @property
     def serving(self) -> ServingModel:

@@ -129,6 +129,22 @@ class ServingModel:
         with self._lock:
             return sum(sum(1 for end, _, _ in m.running if end > now) for m in self._models.values())
 
+    def running_of(self, model_id: str, now: float) -> int:
+        """Requests of one model in flight (decoding) at ``now``; those past ``max_num_seqs`` are queued."""
+        m = self._models.get(model_id)
+        if m is None:
+            return 0
+        with self._lock:
+            return min(sum(1 for end, _, _ in m.running if end > now), m.profile.max_num_seqs)
+
+    def waiting_of(self, model_id: str, now: float) -> int:
+        """Requests of one model still queued at ``now``."""
+        m = self._models.get(model_id)
+        if m is None:
+            return 0
+        with self._lock:
+            return max(0, sum(1 for end, _, _ in m.running if end > now) - m.profile.max_num_seqs)
+
     def plan(
         self,
         spec: ModelSpec,
