@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import statistics
 import time
@@ -119,7 +120,7 @@ def test_sequential_requests_never_overlap() -> None:
         client.chat.completions.create(model="llama-3.1-8b-instruct", messages=[{"role": "user", "content": str(i)}])
     assert sim.metrics.queue.max == 0
     calls = list(sim.calls)
-    for before, after in zip(calls, calls[1:], strict=False):
+    for before, after in itertools.pairwise(calls):
         assert after.started >= before.ended  # each arrives when the previous answer is in
 
 
