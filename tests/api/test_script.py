@@ -653,3 +653,17 @@ def test_doc_snippets_run(pytester: pytest.Pytester, name: str) -> None:
         result.assert_outcomes(passed=tests)
     else:
         assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED, result.stdout.str()
+
+
+def test_rules_answer_the_responses_api_with_or_without_endpoint(api: Driver, sim: FakeAI) -> None:
+    only = sim.on(endpoint="responses", contains="weather").reply("Sunny, 21 °C.")
+    anywhere = sim.on(contains="capital").reply(tool_call=("lookup", {"city": "Paris"}))
+    r = api("responses.create", model="gpt-4o", input="what is the weather like?")
+    assert r.output_text == "Sunny, 21 °C."
+    tools = [{"type": "function", "name": "lookup", "parameters": {"type": "object", "properties": {}}}]
+    r = api("responses.create", model="gpt-4o", input="the capital of France?", tools=tools)
+    assert [(o.type, o.name) for o in r.output] == [("function_call", "lookup")]
+    assert [c.rule for c in sim.calls] == [only, anywhere]
+    assert api.chat(messages=[{"role": "user", "content": "weather?"}]).choices[0].message.content != "Sunny, 21 °C."
+    with pytest.raises(ValueError, match="'chat', 'completions' or a path"):
+        sim.on(endpoint="embedding")

@@ -815,7 +815,6 @@ class RealtimeSession:
     def _answer_for(self, p: _Params, request: ApiRequest) -> tuple[Reply | None, ApiError | None, Any, dict[str, Any]]:
         """The scripted reply (or error) for this response, the rule that gave it, and the chat-shaped request."""
         from .realtime_tools import chat_data
-        from .script import CHAT_PATH
 
         data = chat_data(
             self.model, p.instructions, p.context, p.tools, p.tool_choice, self.session.get("parallel_tool_calls")
@@ -827,7 +826,7 @@ class RealtimeSession:
         error: ApiError | None = None
         try:
             # rules see the conversation as the chat request it amounts to (docs/realtime.md, "Scripting")
-            reply = script.answer(CHAT_PATH, data, request)
+            reply = script.answer(REALTIME_PATH, data, request)
         except ApiError as exc:
             error = exc
         return reply, error, script.take_answered(), data

@@ -149,6 +149,17 @@ def _batches(name: str) -> Handler:
     return handler
 
 
+def _responses(name: str) -> Handler:
+    def handler(engine: Engine, request: ApiRequest, **params: Any) -> ApiResponse:
+        from . import responses
+
+        result: ApiResponse = getattr(responses, name)(engine, request, **params)
+        return result
+
+    handler.__name__ = name
+    return handler
+
+
 def _images(name: str) -> Handler:
     def handler(engine: Engine, request: ApiRequest, **params: Any) -> ApiResponse:
         from . import images
@@ -195,6 +206,12 @@ def default_router() -> Router:
     router.add("GET", "/v1/batches", _batches("list_batches"))
     router.add("GET", "/v1/batches/{batch_id}", _batches("retrieve_batch"))
     router.add("POST", "/v1/batches/{batch_id}/cancel", _batches("cancel_batch"))
+    router.add("POST", "/v1/responses", _responses("create_response"))
+    router.add("POST", "/v1/responses/input_tokens", _responses("count_input_tokens"))
+    router.add("GET", "/v1/responses/{response_id}", _responses("retrieve_response"))
+    router.add("DELETE", "/v1/responses/{response_id}", _responses("delete_response"))
+    router.add("POST", "/v1/responses/{response_id}/cancel", _responses("cancel_response"))
+    router.add("GET", "/v1/responses/{response_id}/input_items", _responses("list_input_items"))
     router.add("POST", "/v1/images/generations", _images("create_image"))
     router.add("POST", "/v1/images/edits", _images("edit_image"))
     router.add("POST", "/v1/images/variations", _images("create_variation"))

@@ -45,10 +45,21 @@ __all__ = [
 CHAT_PATH = "/v1/chat/completions"
 COMPLETIONS_PATH = "/v1/completions"
 MODERATIONS_PATH = "/v1/moderations"
+RESPONSES_PATH = "/v1/responses"
+REALTIME_PATH = "/v1/realtime"
 EMBEDDINGS_PATH = "/v1/embeddings"
-_NAMES = {"chat": CHAT_PATH, "completions": COMPLETIONS_PATH, "moderations": MODERATIONS_PATH}
+_NAMES = {
+    "chat": CHAT_PATH,
+    "completions": COMPLETIONS_PATH,
+    "moderations": MODERATIONS_PATH,
+    "responses": RESPONSES_PATH,
+    "realtime": REALTIME_PATH,
+}
 _INPUT_PATHS = (MODERATIONS_PATH, EMBEDDINGS_PATH)  # requests whose ``input`` rules read
-_TEXT_PATHS = (CHAT_PATH, COMPLETIONS_PATH)
+# What a rule without endpoint= answers.  Responses and Realtime requests reach the rules as
+# chat-shaped data ({"model", "messages", "tools"}), so conditions read them like chat.
+_TEXT_PATHS = (CHAT_PATH, COMPLETIONS_PATH, RESPONSES_PATH, REALTIME_PATH)
+_CHAT_LIKE = (CHAT_PATH, RESPONSES_PATH, REALTIME_PATH)
 
 #: The keyword arguments ``on()`` accepts.
 CONDITIONS = ("endpoint", "model", "contains", "matches", "has_tools", "after_tool", "where")
@@ -301,7 +312,7 @@ class _View:
         """The text the model is answering: the last message if it is the user's; a legacy prompt."""
         if not self._turn_done:
             self._turn_done = True
-            if self.path == CHAT_PATH:
+            if self.path in _CHAT_LIKE:
                 messages = self.data.get("messages") or []
                 if messages and isinstance(messages[-1], dict) and messages[-1].get("role") == "user":
                     self._turn = _text_of(messages[-1].get("content"))
@@ -328,7 +339,7 @@ class _View:
         """Names of the tools whose results end the conversation (the trailing ``tool`` messages)."""
         if self._answered is None:
             names: set[str] = set()
-            messages = (self.data.get("messages") or []) if self.path == CHAT_PATH else []
+            messages = (self.data.get("messages") or []) if self.path in _CHAT_LIKE else []
             ids: set[str] = set()
             i = len(messages) - 1
             while i >= 0 and isinstance(messages[i], dict) and messages[i].get("role") in ("tool", "function"):
@@ -345,14 +356,14 @@ class _View:
         return self._answered
 
     def describe(self) -> str:
-        what = {CHAT_PATH: "chat", COMPLETIONS_PATH: "completions"}.get(self.path, self.path)
+        what = {v: k for k, v in _NAMES.items()}.get(self.path, self.path)
         out = f"{what} model={self.data.get('model')!r}"
         if self.turn is not None:
             label = "prompt" if self.path == COMPLETIONS_PATH else "input" if self.path in _INPUT_PATHS else "user"
             out += f" {label}: {_clip(self.turn)!r}"
         elif self.answered_tools:
             out += f" after tool result(s) of {', '.join(sorted(self.answered_tools))}"
-        elif self.path == CHAT_PATH and self.data.get("messages"):
+        elif self.path in _CHAT_LIKE and self.data.get("messages"):
             last = self.data["messages"][-1]
             out += f" last message: {last.get('role') if isinstance(last, dict) else last!r}"
         if self.has_tools:
@@ -508,13 +519,17 @@ class Rule:
 
 def _endpoint_path(endpoint: Any) -> str:
     if not isinstance(endpoint, str):
-        raise TypeError(f"on(endpoint=...) takes 'chat', 'completions' or a path (or 'moderations'), not {endpoint!r}")
+        raise TypeError(
+            "on(endpoint=...) takes 'chat', 'completions' or a path (or 'responses', 'realtime', 'moderations'), "
+            f"not {endpoint!r}"
+        )
     if endpoint in _NAMES:
         return _NAMES[endpoint]
     if endpoint.startswith("/"):
         return endpoint.rstrip("/") or "/"
     raise ValueError(
-        f"on(endpoint={endpoint!r}): use 'chat', 'completions' or a path such as '/v1/embeddings' (or 'moderations')"
+        f"on(endpoint={endpoint!r}): use 'chat', 'completions' or a path such as '/v1/embeddings' "
+        "(or 'responses', 'realtime', 'moderations')"
     )
 
 
@@ -641,6 +656,14 @@ class Script:
                 return create_completion(engine, request, script=script)
 
             return completions
+        if path == RESPONSES_PATH:
+
+            def responses(engine: Any, request: ApiRequest, **params: Any) -> ApiResponse:
+                from .responses import create_response
+
+                return create_response(engine, request, script=script)
+
+            return responses
         if path == MODERATIONS_PATH:
 
             def moderations(engine: Any, request: ApiRequest, **params: Any) -> ApiResponse:
