@@ -44,28 +44,119 @@ _WORKERS = pytest.StashKey[list[dict[str, Any]]]()  # xdist controller: what eac
 
 SERVE_HELP = "Serve the simulator on a real port (127.0.0.1) for the whole session; print its URL. [a boolean]"
 SERVE_PORT_HELP = "Port for the session's server (--fakeai-serve, the fakeai_server fixture); 0 picks a free one."
+REPORT_HELP = "Write what the simulators served (requests, tokens, errors, faults, cost per model) to PATH as JSON."
+NO_SUMMARY_HELP = "Leave out the fakeai lines (what the simulators served) at the end of the run."
+SUMMARY_HELP = "Show what the simulators served at the end of the run (default true). [a boolean]"
 
 
 class _Tally:
-    """This process's exchanges, for the terminal summary (and, on an xdist worker, the controller's).
+    """What this process's simulators served, for the session summary and ``--fakeai-report``
+    (and, on an xdist worker, for the controller's).
 
-    Each test's simulator is added when its ``fakeai`` fixture ends; errors are the
-    responses with status >= 400 among the calls it kept (``max_calls``).
+    Each test's simulator is added when its ``fakeai`` fixture ends, from its metrics
+    (every exchange, not only the calls it kept).
     """
 
-    __slots__ = ("_lock", "errors", "exchanges", "used")
+    __slots__ = ("_lock", "errors", "exchanges", "faults", "models", "simulators", "used")
 
     def __init__(self) -> None:
         self.used = False  # a fakeai fixture ran in this process
+        self.simulators = 0
         self.exchanges = 0
         self.errors = 0
+        self.faults: dict[str, int] = {}
+        # model -> requests, errors, prompt_tokens, completion_tokens, cached_tokens, cost_usd
+        self.models: dict[str, dict[str, float]] = {}
         self._lock = threading.Lock()
 
     def add(self, sim: FakeAI) -> None:
-        errors = sum(1 for call in sim.calls if call.response.status >= 400)
+        stats = sim.engine._stats  # None: the simulator answered nothing
         with self._lock:
-            self.exchanges += sim.calls.total
-            self.errors += errors
+            self.simulators += 1
+            if stats is None:
+                return
+            with stats.lock:
+                for (_, model, status, _, _), n in stats.requests.items():
+                    failed = status >= 400 or status == 0
+                    self.exchanges += n
+                    self.errors += n if failed else 0
+                    if model:
+                        row = self._row(model)
+                        row["requests"] += n
+                        row["errors"] += n if failed else 0
+                for kind, n in stats.faults.items():
+                    self.faults[kind] = self.faults.get(kind, 0) + n
+                for model, m in stats.models.items():
+                    row = self._row(model)
+                    row["prompt_tokens"] += m.prompt_tokens
+                    row["completion_tokens"] += m.generation_tokens
+                    row["cached_tokens"] += m.prefix_hits
+                    row["cost_usd"] += m.cost
+
+    def _row(self, model: str) -> dict[str, float]:
+        row = self.models.get(model)
+        if row is None:
+            row = self.models[model] = dict.fromkeys(_COLUMNS, 0)
+            row["cost_usd"] = 0.0
+        return row
+
+    def report(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "used": self.used,
+                "tests": self.simulators,
+                "exchanges": self.exchanges,
+                "errors": self.errors,
+                "faults": dict(self.faults),
+                "models": {m: dict(r) for m, r in sorted(self.models.items())},
+            }
+
+
+_COLUMNS = ("requests", "errors", "prompt_tokens", "completion_tokens", "cached_tokens", "cost_usd")
+
+
+def _merge(reports: list[dict[str, Any]]) -> dict[str, Any]:
+    """Add up the reports of several processes (xdist workers)."""
+    out: dict[str, Any] = {"tests": 0, "exchanges": 0, "errors": 0, "faults": {}, "models": {}}
+    for r in reports:
+        for key in ("tests", "exchanges", "errors"):
+            out[key] += int(r.get(key, 0))
+        for kind, n in dict(r.get("faults", {})).items():
+            out["faults"][kind] = out["faults"].get(kind, 0) + n
+        for model, row in dict(r.get("models", {})).items():
+            into = out["models"].setdefault(model, dict.fromkeys(_COLUMNS, 0))
+            for c in _COLUMNS:
+                into[c] += row.get(c, 0)
+    out["models"] = dict(sorted(out["models"].items()))
+    return out
+
+
+def _table(report: dict[str, Any]) -> list[str]:
+    """The summary table: one row per model, then the totals."""
+    models: dict[str, dict[str, float]] = report.get("models", {})
+    if not models:
+        return []
+    header = ("model", "requests", "errors", "prompt tok", "completion tok", "cached tok", "cost USD")
+    rows = [
+        (
+            m,
+            f"{int(r['requests']):,}",
+            f"{int(r['errors']):,}",
+            f"{int(r['prompt_tokens']):,}",
+            f"{int(r['completion_tokens']):,}",
+            f"{int(r['cached_tokens']):,}",
+            f"{r['cost_usd']:.4f}",
+        )
+        for m, r in models.items()
+    ]
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
+
+    def line(cells: tuple[str, ...]) -> str:
+        return "  " + "  ".join(
+            c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        )
+
+    return [line(header), *(line(r) for r in rows)]
 
 
 class _Serving:
@@ -145,6 +236,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("fakeai_serve", help=SERVE_HELP, type="bool", default=False)
     group.addoption("--fakeai-serve-port", dest="fakeai_serve_port", default=None, metavar="PORT", help=SERVE_PORT_HELP)
     parser.addini("fakeai_serve_port", help=SERVE_PORT_HELP, default=None)
+    group.addoption("--fakeai-report", dest="fakeai_report", default=None, metavar="PATH", help=REPORT_HELP)
+    parser.addini("fakeai_report", help=REPORT_HELP, default=None)
+    group.addoption(
+        "--fakeai-no-summary", dest="fakeai_no_summary", action="store_true", default=False, help=NO_SUMMARY_HELP
+    )
+    parser.addini("fakeai_summary", help=SUMMARY_HELP, type="bool", default=True)
 
 
 def _config_layers(config: pytest.Config) -> list[tuple[str, dict[str, Any]]]:
@@ -229,13 +326,10 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     serving.flush()
     output = getattr(config, "workeroutput", None)
     if output is not None:  # an xdist worker: report to the controller (pytest_testnodedown)
-        tally = config.stash[_TALLY]
         output["fakeai"] = {
             "worker": str(config.workerinput.get("workerid", "")),  # type: ignore[attr-defined]
             "url": serving.server.url if serving.server is not None else None,
-            "used": tally.used,
-            "exchanges": tally.exchanges,
-            "errors": tally.errors,
+            **config.stash[_TALLY].report(),
         }
 
 
@@ -282,18 +376,62 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
     reports = sorted(workers, key=lambda r: _worker_order(str(r.get("worker", ""))))
     used = [r for r in reports if r.get("used") or r.get("url")]
     line: str | None = None
+    report: dict[str, Any] | None = None
     if used:  # the xdist controller: add up the workers
         urls = [str(r["url"]) for r in used if r.get("url")]
-        exchanges = sum(int(r.get("exchanges", 0)) for r in used)
-        errors = sum(int(r.get("errors", 0)) for r in used)
-        line = _summary(urls, exchanges, errors, len(used))
-    else:
+        report = _merge(used)
+        report["servers"] = urls
+        line = _summary(urls, report["exchanges"], report["errors"], len(used))
+    elif not workers:
         server = config.stash[_SERVING].server
         tally = config.stash[_TALLY]
         if server is not None or tally.used:
-            line = _summary([server.url] if server is not None else [], tally.exchanges, tally.errors, None)
-    if line is not None:
-        terminalreporter.write_line(line)
+            report = tally.report()
+            report["servers"] = [server.url] if server is not None else []
+            line = _summary(report["servers"], tally.exchanges, tally.errors, None)
+    if report is None:
+        return
+    path = config.getoption("fakeai_report") or config.getini("fakeai_report")
+    if path:
+        _write_report(config, str(path), report)
+    if not _summary_wanted(config) or line is None:
+        return
+    faults = sum(report.get("faults", {}).values())
+    tokens = sum(int(r["prompt_tokens"]) + int(r["completion_tokens"]) for r in report.get("models", {}).values())
+    cost = sum(float(r["cost_usd"]) for r in report.get("models", {}).values())
+    extra = []
+    if faults:
+        extra.append(f"{_plural(faults, 'injected fault')}")
+    if tokens:
+        extra.append(f"{tokens:,} tokens, ${cost:.4f} at list prices")
+    terminalreporter.write_line(line + (" (" + "; ".join(extra) + ")" if extra else ""))
+    for row in _table(report):
+        terminalreporter.write_line(row)
+
+
+def _summary_wanted(config: pytest.Config) -> bool:
+    if config.getoption("fakeai_no_summary"):
+        return False
+    value = config.getini("fakeai_summary")
+    return value is None or value is True or str(value).strip().lower() not in ("0", "false", "no", "off")
+
+
+def _write_report(config: pytest.Config, path: str, report: dict[str, Any]) -> None:
+    import json
+    from pathlib import Path
+
+    target = Path(path)
+    if not target.is_absolute():
+        target = Path(config.invocation_params.dir) / target
+    data = {"pytest_fakeai": _version(), **{k: v for k, v in report.items() if k != "used"}}
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n")
+
+
+def _version() -> str:
+    from ._version import __version__
+
+    return __version__
 
 
 def _worker_order(worker: str) -> tuple[int, str]:

@@ -97,7 +97,9 @@ def test_each_worker_serves_its_own_port_and_the_summary_adds_them_up(
     monkeypatch.setenv("FAKEAI_XDIST_OUT", str(with_xdist))
     result = pytester.runpytest_subprocess(*INNER, "-n", "2", "--dist", "loadfile")
     result.assert_outcomes(passed=7)
-    result.stdout.fnmatch_lines([f"fakeai: 2 workers served on {URL}, {URL}; 7 exchanges, 1 error"])
+    result.stdout.fnmatch_lines(
+        [f"fakeai: 2 workers served on {URL}, {URL}; 7 exchanges, 1 error (* tokens, $* at list prices)"]
+    )
 
     seen = _seen(with_xdist)
     assert len(seen) == 7
@@ -115,7 +117,7 @@ def test_each_worker_serves_its_own_port_and_the_summary_adds_them_up(
     monkeypatch.setenv("FAKEAI_XDIST_OUT", str(without))
     result = pytester.runpytest_subprocess(*INNER, "-p", "no:xdist")
     result.assert_outcomes(passed=7)
-    result.stdout.fnmatch_lines([f"fakeai: served on {URL}; 7 exchanges, 1 error"])
+    result.stdout.fnmatch_lines([f"fakeai: served on {URL}; 7 exchanges, 1 error (*)"])
     alone = _seen(without)
     assert {r["worker"] for r in alone.values()} == {"none"}
     assert len({r["url"] for r in alone.values()}) == 1
@@ -167,7 +169,7 @@ def test_the_summary_counts_without_xdist_too(pytester: pytest.Pytester) -> None
     )
     result = pytester.runpytest(*INNER, "-p", "no:xdist")
     result.assert_outcomes(passed=3)
-    result.stdout.fnmatch_lines([f"fakeai: served on {URL}; 2 exchanges, 1 error"])
+    result.stdout.fnmatch_lines([f"fakeai: served on {URL}; 2 exchanges, 1 error*"])
 
     pytester.makepyfile(test_inner="def test_sim(fakeai): pass\n")
     result = pytester.runpytest(*INNER, "-p", "no:xdist")
@@ -188,7 +190,7 @@ def test_the_summary_line_without_a_port_and_without_fakeai(pytester: pytest.Pyt
     )
     result = pytester.runpytest_subprocess(*INNER, "-n", "2", "--dist", "loadfile")
     result.assert_outcomes(passed=2)
-    result.stdout.fnmatch_lines(["fakeai: 1 worker; 2 exchanges, 0 errors"])
+    result.stdout.fnmatch_lines(["fakeai: 1 worker; 2 exchanges, 0 errors*"])
 
     result = pytester.runpytest_subprocess(*INNER, "-n", "2", "test_not_used.py")
     result.assert_outcomes(passed=1)
