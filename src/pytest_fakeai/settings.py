@@ -277,7 +277,10 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("ttft", float, "Fixed time to the first token, seconds (non-zero: replaces the profile's).", minimum=0),
     SettingSpec("itl", float, "Mean seconds between output tokens (non-zero: replaces the profile's).", minimum=0),
     SettingSpec(
-        "prefill_per_token", float, "Seconds of prefill per uncached prompt token (None: the profile's).", minimum=0,
+        "prefill_per_token",
+        float,
+        "Seconds of prefill per uncached prompt token (None: the profile's).",
+        minimum=0,
         nullable=True,
     ),
     SettingSpec(

@@ -8,6 +8,7 @@ import warnings
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from .api.auth import MONITORING_PREFIXES
 from .api.errors import ApiError, server_error
 from .api.metrics import exchange_of
 from .api.recorder import Call, Calls
@@ -115,7 +116,8 @@ class FakeAI:
                 from .api.auth import check_auth
 
                 check_auth(self.engine, request.path, request.headers)
-            if gate.active:
+            monitoring = request.path.startswith(MONITORING_PREFIXES)
+            if gate.active and not monitoring:  # faults and limits are the API's, not the scrapes'
                 admission = gate.admit(self.engine, request)
             if admission is not None and admission.fault in ("timeout", "connection_reset"):
                 response = ApiResponse(0, [], fault=admission.fault)
@@ -146,7 +148,8 @@ class FakeAI:
             else:
                 gate.owe_wait(request, response.status, response.headers, retry_count)
         call_fault = admission.fault if admission is not None else fault
-        self.engine.stats.observe(exchange_of(self.engine, request, response, call_fault))
+        if not request.path.startswith(MONITORING_PREFIXES):  # a scrape is not traffic
+            self.engine.stats.observe(exchange_of(self.engine, request, response, call_fault))
         if response.timeline is not None and response.timeline.e2e > 0:
             self.engine.update_gpu()  # load changed: the GPUs integrate energy and heat up
         call = self.calls.record(

@@ -222,5 +222,17 @@ def create_embedding(engine: Engine, request: ApiRequest) -> ApiResponse:
         data.append({"object": "embedding", "index": index, "embedding": encoded})
     usage = {"prompt_tokens": parsed.prompt_tokens, "total_tokens": parsed.prompt_tokens}
     body = {"object": "list", "data": data, "model": spec.response_model, "usage": usage}
-    due = engine.settings.ttft
-    return ApiResponse(200, response_headers(engine, due), dumps(body), due=due, json=body)
+    # an embedding is a prefill: the serving model's time to the first token, under its load
+    timeline = engine.serving.plan(spec, now=engine.clock.elapsed(), prompt_tokens=parsed.prompt_tokens)
+    due = timeline.ttft
+    return ApiResponse(
+        200,
+        response_headers(engine, due),
+        dumps(body),
+        due=due,
+        json=body,
+        timeline=timeline,
+        model=spec.id,
+        usage=usage,
+        finish_reason="stop",
+    )

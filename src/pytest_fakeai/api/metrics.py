@@ -365,3 +365,11 @@ class Metrics:
             "e2e_p50_s": None if not e2e.count else round(e2e.p50, 6),
             "kv_hit_rate": round(self.kv_hit_rate(), 6),
         }
+
+    # -- exposition -----------------------------------------------------------------------------
+    def prometheus(self, families: str = "all") -> str:
+        """The Prometheus text ``/metrics/prometheus`` serves (``families``: ``"all"`` or a comma-separated
+        choice of ``vllm``, ``dynamo``, ``dcgm``); the same numbers as this object (docs/metrics.md)."""
+        from .prometheus import exposition
+
+        return exposition(self._engine).text(families)

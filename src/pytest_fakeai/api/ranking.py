@@ -98,5 +98,17 @@ def create_ranking(engine: Engine, request: ApiRequest) -> ApiResponse:
         "rankings": [{"index": index, "logit": value} for value, index in scored],
         "usage": {"prompt_tokens": total, "total_tokens": total},
     }
-    due = engine.settings.ttft
-    return ApiResponse(200, response_headers(engine, due), dumps(body), due=due, json=body)
+    # scoring the passages is a prefill of all of them: the serving model's time to the first token
+    timeline = engine.serving.plan(spec, now=engine.clock.elapsed(), prompt_tokens=total)
+    due = timeline.ttft
+    return ApiResponse(
+        200,
+        response_headers(engine, due),
+        dumps(body),
+        due=due,
+        json=body,
+        timeline=timeline,
+        model=spec.id,
+        usage=body["usage"],
+        finish_reason="stop",
+    )

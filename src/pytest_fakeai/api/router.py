@@ -182,6 +182,17 @@ def _audio(name: str) -> Handler:
     return handler
 
 
+def _monitoring(name: str) -> Handler:
+    def handler(engine: Engine, request: ApiRequest, **params: Any) -> ApiResponse:
+        from . import monitoring
+
+        result: ApiResponse = getattr(monitoring, name)(engine, request, **params)
+        return result
+
+    handler.__name__ = name
+    return handler
+
+
 def default_router() -> Router:
     """The routes this simulator serves (each endpoint's module loads on first use)."""
     router = Router()
@@ -219,4 +230,10 @@ def default_router() -> Router:
     router.add("POST", "/v1/audio/speech", _audio("create_speech"))
     router.add("POST", "/v1/audio/transcriptions", _audio("create_transcription"))
     router.add("POST", "/v1/audio/translations", _audio("create_translation"))
+    router.add("GET", "/health", _monitoring("health"))
+    router.add("GET", "/metrics", _monitoring("metrics_json"))
+    router.add("GET", "/metrics/prometheus", _monitoring("prometheus_metrics"))
+    router.add("GET", "/kv-cache/metrics", _monitoring("kv_cache_metrics"))
+    router.add("GET", "/dcgm/metrics", _monitoring("dcgm_metrics"))
+    router.add("GET", "/dynamo/metrics", _monitoring("dynamo_metrics"))
     return router

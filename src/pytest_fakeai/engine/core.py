@@ -93,15 +93,18 @@ class Engine:
         if self._serving is None:
             gpu.update(now, load=0.0, kv_usage=0.0)
             return gpu
-        running, capacity, kv = 0, 0, 0.0
+        running, capacity, kv, rate = 0, 0, 0.0, 0.0
         for name, model in self._serving.models.items():
             busy = self._serving.running_of(name, now)
             running += busy
-            capacity += model.profile.max_num_seqs if busy else 0
+            profile = model.profile
+            capacity += profile.max_num_seqs if busy else 0
+            if busy and profile.itl > 0:  # each request in the batch makes a token per inter-token gap
+                rate += busy / (profile.itl * profile.lf(busy))
             if model.kv is not None:
                 kv = max(kv, model.kv.usage)
         load = min(1.0, running / capacity) if capacity else 0.0
-        gpu.update(now, load=load, kv_usage=kv, active_requests=running)
+        gpu.update(now, load=load, kv_usage=kv, active_requests=running, tokens_per_s=rate)
         return gpu
 
     @property

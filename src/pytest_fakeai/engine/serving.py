@@ -13,7 +13,6 @@ whose simulated intervals overlap load each other.
 
 from __future__ import annotations
 
-import heapq
 import itertools
 import random
 import threading
@@ -68,12 +67,13 @@ INSTANT = Timeline()
 class _Model:
     """One model's batch, queue and KV cache."""
 
-    __slots__ = ("kv", "profile", "running")
+    __slots__ = ("kv", "profile", "requests")
 
     def __init__(self, profile: LatencyProfile, kv: KVCache | None) -> None:
         self.profile = profile
         self.kv = kv
-        self.running: list[tuple[float, int, list[int]]] = []  # heap of (end, order, blocks held)
+        # every request not yet finished: (start of service, end, blocks held); start > now: queued
+        self.requests: list[tuple[float, float, list[int]]] = []
 
 
 class ServingModel:
@@ -125,25 +125,25 @@ class ServingModel:
         return dict(self._models)
 
     def running(self, now: float) -> int:
-        """Requests in flight across all models at simulated moment ``now``."""
+        """Requests being served (not queued) across all models at simulated moment ``now``."""
         with self._lock:
-            return sum(sum(1 for end, _, _ in m.running if end > now) for m in self._models.values())
+            return sum(sum(1 for a, b, _ in m.requests if a <= now < b) for m in self._models.values())
 
     def running_of(self, model_id: str, now: float) -> int:
-        """Requests of one model in flight (decoding) at ``now``; those past ``max_num_seqs`` are queued."""
+        """Requests of one model in its batch (decoding or prefilling) at ``now``."""
         m = self._models.get(model_id)
         if m is None:
             return 0
         with self._lock:
-            return min(sum(1 for end, _, _ in m.running if end > now), m.profile.max_num_seqs)
+            return sum(1 for a, b, _ in m.requests if a <= now < b)
 
     def waiting_of(self, model_id: str, now: float) -> int:
-        """Requests of one model still queued at ``now``."""
+        """Requests of one model queued at ``now`` (arrived, not yet in the batch)."""
         m = self._models.get(model_id)
         if m is None:
             return 0
         with self._lock:
-            return max(0, sum(1 for end, _, _ in m.running if end > now) - m.profile.max_num_seqs)
+            return sum(1 for a, _, _ in m.requests if a > now)
 
     def plan(
         self,
@@ -158,18 +158,21 @@ class ServingModel:
         m = self._model(spec)
         profile = m.profile
         with self._lock:
-            heap = m.running
-            while heap and heap[0][0] <= now:
-                _, _, held = heapq.heappop(heap)
-                if m.kv is not None:
-                    m.kv.release(held)
+            alive: list[tuple[float, float, list[int]]] = []
+            for entry in m.requests:  # forget the finished, giving their blocks back
+                if entry[1] <= now:
+                    if m.kv is not None:
+                        m.kv.release(entry[2])
+                else:
+                    alive.append(entry)
+            m.requests = alive
             start = now
-            if len(heap) >= profile.max_num_seqs:  # the batch is full: wait for the earliest to finish
-                start, _, held = heapq.heappop(heap)
-                if m.kv is not None:
-                    m.kv.release(held)
+            slots = profile.max_num_seqs
+            if len(alive) >= slots:  # the batch is full: a place frees up when enough of them end
+                ends = sorted(end for _, end, _ in alive)
+                start = max(now, ends[len(alive) - slots])
             cached, held = m.kv.acquire(blocks, prompt_tokens) if m.kv is not None else (0, [])
-            running = len(heap) + 1
+            running = min(slots, 1 + sum(1 for a, b, _ in alive if a <= start < b))
             if profile.instant:
                 timeline = Timeline(now, start - now, 0.0, [], cached, running)
             else:
@@ -180,5 +183,5 @@ class ServingModel:
                 itl = profile.itl * lf
                 gaps = [draw(rng, itl) for _ in range(max(0, output_tokens - 1))] if itl > 0 else []
                 timeline = Timeline(now, start - now, prefill, gaps, cached, running)
-            heapq.heappush(heap, (now + timeline.e2e, next(self._order), held))
+            alive.append((start, now + timeline.e2e, held))
             return timeline
