@@ -30,7 +30,7 @@ def test_readme_library_use_runs() -> None:
             exec(compile(block, "README.md", "exec"), {})
 
 
-@pytest.mark.parametrize("name", ["docs/quickstart.md", "docs/faults.md", "docs/recipes/retries.md"])
+@pytest.mark.parametrize("name", ["docs/quickstart.md", "docs/faults.md", "docs/recipes/retries.md", "docs/latency.md"])
 def test_doc_tests_pass(pytester: pytest.Pytester, name: str) -> None:
     blocks = [b for b in _blocks(name) if "def test_" in b and "my_app_function" not in b]
     pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
