@@ -221,6 +221,21 @@ class Metrics:
         self._gate = gate
         self.stats = stats
 
+    def _names(self, model: str | None) -> tuple[str, ...] | None:
+        """The names a ``model=`` filter matches: as given, and the registered model it resolves to
+        ("llama-3.1-8b-instruct" is counted under "meta/llama-3.1-8b-instruct")."""
+        if model is None:
+            return None
+        spec = self._engine.registry.get(model)
+        if spec is None:
+            from ..engine.registry import UnknownModelError
+
+            try:
+                spec = self._engine.registry.resolve(model, auto_register=False)
+            except UnknownModelError:
+                return (model,)
+        return (model, spec.id)
+
     # -- counts -----------------------------------------------------------------------------
     def requests(
         self,
@@ -236,17 +251,21 @@ class Metrics:
             items = dict(self.stats.requests)
         if streamed is not None:
             items = {k: v for k, v in items.items() if k[4] == streamed}
-        return _match(items, endpoint, model, status)
+        names = self._names(model)
+        if names is not None:
+            items = {k: v for k, v in items.items() if k[1] in names}
+        return _match(items, endpoint, None, status)
 
     def errors(self, *, type: str | None = None, model: str | None = None) -> int:
         """Failed requests (status >= 400, or no response), optionally of one error ``type`` (the body's
         ``type``, e.g. ``"server_error"``, ``"requests"``; for no response the fault kind)."""
+        names = self._names(model)
         with self.stats.lock:
             items = list(self.stats.requests.items())
         return sum(
             n
             for (_, m, s, t, _), n in items
-            if (s >= 400 or s == 0) and (type is None or t == type) and (model is None or m == model)
+            if (s >= 400 or s == 0) and (type is None or t == type) and (names is None or m in names)
         )
 
     @property
@@ -281,29 +300,33 @@ class Metrics:
     # -- tokens, cost, cache --------------------------------------------------------------------
     def tokens(self, model: str | None = None) -> Tokens:
         """Prompt, completion and cached (KV) tokens of generations (chat, completions, responses)."""
+        names = self._names(model)
         with self.stats.lock:
-            ms = [m for name, m in self.stats.models.items() if model is None or name == model]
+            ms = [m for name, m in self.stats.models.items() if names is None or name in names]
             return Tokens(
                 sum(m.prompt_tokens for m in ms), sum(m.generation_tokens for m in ms), sum(m.prefix_hits for m in ms)
             )
 
     def cost(self, model: str | None = None) -> float:
         """USD at the registry's list prices (cached prompt tokens at the cached price)."""
+        names = self._names(model)
         with self.stats.lock:
-            return sum(m.cost for name, m in self.stats.models.items() if model is None or name == model)
+            return sum(m.cost for name, m in self.stats.models.items() if names is None or name in names)
 
     def kv_hit_rate(self, model: str | None = None) -> float:
         """Prompt tokens found in the KV cache / prompt tokens looked up (vLLM's prefix-cache hit rate)."""
+        names = self._names(model)
         with self.stats.lock:
-            ms = [m for name, m in self.stats.models.items() if model is None or name == model]
+            ms = [m for name, m in self.stats.models.items() if names is None or name in names]
             queries = sum(m.prefix_queries for m in ms)
             return sum(m.prefix_hits for m in ms) / queries if queries else 0.0
 
     # -- latency ------------------------------------------------------------------------------
     def _dist(self, attr: str, model: str | None) -> Distribution:
+        names = self._names(model)
         with self.stats.lock:
             return Distribution.of(
-                getattr(m, attr) for name, m in self.stats.models.items() if model is None or name == model
+                getattr(m, attr) for name, m in self.stats.models.items() if names is None or name in names
             )
 
     @property
