@@ -14,8 +14,10 @@ if TYPE_CHECKING:
     from .adapters.intercept import NetworkBlockedError
     from .api.errors import ApiError
     from .api.recorder import Call, Calls
+    from .api.router import Router
     from .api.script import Rule
     from .api.types import ApiRequest, ApiResponse, TimedStream
+    from .engine.registry import ModelRegistry, ModelSpec
     from .settings import Settings, SettingsError
     from .simulator import FakeAI, FakeAIInternalError
 
@@ -27,7 +29,10 @@ __all__ = [
     "Calls",
     "FakeAI",
     "FakeAIInternalError",
+    "ModelRegistry",
+    "ModelSpec",
     "NetworkBlockedError",
+    "Router",
     "Rule",
     "Settings",
     "SettingsError",
@@ -43,7 +48,10 @@ _LAZY = {
     "Calls": ".api.recorder",
     "FakeAI": ".simulator",
     "FakeAIInternalError": ".simulator",
+    "ModelRegistry": ".engine.registry",
+    "ModelSpec": ".engine.registry",
     "NetworkBlockedError": ".adapters.intercept",
+    "Router": ".api.router",
     "Rule": ".api.script",
     "Settings": ".settings",
     "SettingsError": ".settings",

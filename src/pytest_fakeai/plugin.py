@@ -26,6 +26,7 @@ __all__ = [
     "fakeai_async_client",
     "fakeai_client",
     "fakeai_server",
+    "pytest_addhooks",
     "pytest_addoption",
     "pytest_collection_modifyitems",
     "pytest_configure",
@@ -166,9 +167,12 @@ class _Serving:
     a fresh one with the session's settings for each request.
     """
 
-    __slots__ = ("_idle", "_lock", "active", "layers", "port", "server", "tally")
+    __slots__ = ("_idle", "_lock", "active", "config", "layers", "port", "server", "tally")
 
-    def __init__(self, layers: list[tuple[str, dict[str, Any]]], port: int, tally: _Tally) -> None:
+    def __init__(
+        self, layers: list[tuple[str, dict[str, Any]]], port: int, tally: _Tally, config: pytest.Config
+    ) -> None:
+        self.config = config
         self.layers = layers
         self.port = port
         self.tally = tally
@@ -183,6 +187,7 @@ class _Serving:
             from .simulator import FakeAI
 
             sim = FakeAI(Settings.build(self.layers))
+            _extend(self.config.hook, sim, self.config, None)
             # The ASGI app handles a request synchronously right after asking for its
             # simulator, so the previous between-tests one has recorded its call by now.
             self._take_idle(sim)
@@ -266,6 +271,37 @@ def _config_layers(config: pytest.Config) -> list[tuple[str, dict[str, Any]]]:
     return [("defaults", {}), ("the ini file", ini), ("the environment", env), ("the command line", cli)]
 
 
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    """The ``pytest_fakeai_*`` hooks (hookspecs.py) and their trylast defaults (hookimpls.py)."""
+    from . import hookimpls, hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
+    pluginmanager.register(hookimpls, _DEFAULTS)
+
+
+_DEFAULTS = "fakeai-default-hooks"
+
+
+def _extend(hook: Any, sim: FakeAI, config: pytest.Config, node: pytest.Item | None) -> None:
+    """Run the ``pytest_fakeai_*`` hooks for a new simulator (only the ones someone implemented)."""
+
+    def implemented(name: str) -> bool:
+        return any(impl.plugin_name != _DEFAULTS for impl in getattr(hook, name).get_hookimpls())
+
+    if implemented("pytest_fakeai_models"):
+        hook.pytest_fakeai_models(registry=sim.models, simulator=sim)
+    if implemented("pytest_fakeai_routes"):
+        hook.pytest_fakeai_routes(router=sim.router, simulator=sim)
+    if implemented("pytest_fakeai_response"):
+        caller = hook.pytest_fakeai_response
+
+        def respond(request: Any, response: Any) -> Any:
+            return caller(simulator=sim, request=request, response=response)
+
+        sim.response_hooks.append(respond)
+    hook.pytest_fakeai_configure(simulator=sim, config=config, node=node)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
     try:
@@ -275,7 +311,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     config.stash[_LAYERS] = layers
     tally = config.stash[_TALLY] = _Tally()
-    config.stash[_SERVING] = _Serving(layers, _serve_port(config), tally)
+    config.stash[_SERVING] = _Serving(layers, _serve_port(config), tally, config)
     config.stash[_WORKERS] = []
     if config.pluginmanager.hasplugin("xdist"):  # its hooks exist only then (as pytest-randomly does)
         config.pluginmanager.register(_XdistHooks(config), "fakeai-xdist")
@@ -501,6 +537,7 @@ def fakeai(request: pytest.FixtureRequest) -> Iterator[FakeAI]:
 
     settings = _settings_for(request.node)
     sim = FakeAI(settings)
+    _extend(request.node.ihook, sim, request.config, request.node)  # conftests of this test's directories
     request.node.stash[_SIM] = sim
     serving = request.config.stash[_SERVING]
     serving.tally.used = True

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import traceback
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from .api.auth import MONITORING_PREFIXES
@@ -54,6 +54,9 @@ class FakeAI:
         self._script: Script | None = None
         self._gate: Gate | None = None
         self._metrics: Metrics | None = None
+        #: called with (request, response) for every exchange before it is sent; one may change the
+        #: response in place or return a replacement (None: keep it).  The plugin's hooks use it.
+        self.response_hooks: list[Callable[[ApiRequest, ApiResponse], ApiResponse | None]] = []
 
     # -- the one way in ---------------------------------------------------------------------
     @property
@@ -141,6 +144,20 @@ class FakeAI:
                 stacklevel=2,
             )
             response = _error_response(self.engine, server_error())
+        for hook in self.response_hooks:
+            try:
+                replaced = hook(request, response)
+            except Exception:
+                error = traceback.format_exc()
+                log.error("pytest-fakeai response hook failed on %s %s\n%s", request.method, request.path, error)
+                warnings.warn(
+                    f"pytest-fakeai: a response hook failed on {request.method} {request.path}",
+                    FakeAIInternalError,
+                    stacklevel=2,
+                )
+                replaced = _error_response(self.engine, server_error())
+            if replaced is not None:
+                response = replaced
         response.start = started
         if fast_port:
             if response.fault is not None:
