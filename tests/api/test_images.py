@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pytest_fakeai import FakeAI
+from pytest_fakeai.adapters.transports import openai_major
 from pytest_fakeai.api.images import IMAGE_URL_TTL, public_base
 from pytest_fakeai.api.types import ApiRequest, ApiResponse
 from pytest_fakeai.engine.imaging import draw, encode
@@ -360,6 +361,8 @@ def test_edit_errors(api: Driver, kwargs: dict[str, Any], param: str, text: str)
     kwargs = {"prompt": "add a hat", **kwargs}
     err = expect_400(api, "images.edit", **kwargs)
     assert err["param"] == param
+    if kwargs["prompt"] == "" and (openai_major() or 0) < 3:
+        text = "Missing required parameter"  # openai 1.x/2.x leave an empty field out of the form
     assert text in err["message"]
 
 
