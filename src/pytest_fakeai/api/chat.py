@@ -858,7 +858,7 @@ def _structured_choices(
             except (SchemaError, RecursionError) as exc:
                 raise _schema_error(exc, "response_format", fmt.json_schema.name, "response_format", None) from None
         else:
-            value = {"answer": " ".join(engine.generator.generate(rng, max_tokens=12).pieces).strip()}
+            value = {"answer": "".join(engine.generator.generate(rng, max_tokens=80).pieces).strip()}
         pieces, counts = token_pieces(engine, spec, json.dumps(value, ensure_ascii=False, separators=(",", ":")))
         pieces, counts, whole = cap_pieces(pieces, counts, plan.limit)
         out.append(Choice(pieces, counts, 0, "stop" if whole else "length", json_text=True))
