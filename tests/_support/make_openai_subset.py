@@ -99,6 +99,16 @@ ROOTS: tuple[str, ...] = (
     "TranscriptTextDoneEvent",
     "SpeechAudioDeltaEvent",
     "SpeechAudioDoneEvent",
+    # vector stores
+    "VectorStoreObject",
+    "ListVectorStoresResponse",
+    "DeleteVectorStoreResponse",
+    "VectorStoreFileObject",
+    "ListVectorStoreFilesResponse",
+    "DeleteVectorStoreFileResponse",
+    "VectorStoreFileBatchObject",
+    "VectorStoreFileContentResponse",
+    "VectorStoreSearchResultsPage",
 )
 
 #: Known deviations of the real API from the spec: (component, path to a sub-schema through
@@ -118,6 +128,10 @@ API_DEVIATIONS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("ListFilesResponse", ("properties", "last_id"), "real API sends null on an empty page"),
     ("ListBatchesResponse", ("properties", "first_id"), "real API sends null on an empty page"),
     ("ListBatchesResponse", ("properties", "last_id"), "real API sends null on an empty page"),
+    ("ListVectorStoresResponse", ("properties", "first_id"), "real API sends null on an empty page"),
+    ("ListVectorStoresResponse", ("properties", "last_id"), "real API sends null on an empty page"),
+    ("ListVectorStoreFilesResponse", ("properties", "first_id"), "real API sends null on an empty page"),
+    ("ListVectorStoreFilesResponse", ("properties", "last_id"), "real API sends null on an empty page"),
     *(
         ("Batch", ("properties", name), _BATCH)
         for name in (

@@ -113,6 +113,15 @@ __all__ = [
     "check_translation",
     "check_upload",
     "check_upload_part",
+    "check_vector_store",
+    "check_vector_store_deleted",
+    "check_vector_store_file",
+    "check_vector_store_file_batch",
+    "check_vector_store_file_content",
+    "check_vector_store_file_deleted",
+    "check_vector_store_file_list",
+    "check_vector_store_list",
+    "check_vector_store_search",
     "schema_names",
     "validate_sdk_strict",
     "validate_spec",
@@ -948,3 +957,164 @@ def check_speech_event(data: Body) -> None:
     else:
         problems += _usage_problems(loaded["usage"], "$.usage", prompt="input_tokens", completion="output_tokens")
     _fail("fidelity: speech event", problems)
+
+
+# --------------------------------------------------------------------------- vector stores
+
+
+def _check_with(
+    schema_name: str, model_cls: Any, body: Body, undeclared: frozenset[str], allow_extra: bool
+) -> dict[str, Any]:
+    """:func:`_check` with extra keys the real API sends that the SDK type does not declare."""
+    data = _load(body)
+    failures = []
+    for oracle in (
+        lambda: validate_spec(schema_name, data),
+        lambda: validate_sdk_strict(model_cls, data, allow_extra=allow_extra or undeclared),
+    ):
+        try:
+            oracle()
+        except AssertionError as exc:
+            failures.append(str(exc))
+    if failures:
+        raise AssertionError("\n".join(failures))
+    return data
+
+
+_CURSOR_PAGE_EXTRA = frozenset({"$.object", "$.first_id", "$.last_id"})
+
+
+def _cursor_problems(data: dict[str, Any]) -> list[str]:
+    items = data["data"]
+    if items and (data["first_id"] != items[0]["id"] or data["last_id"] != items[-1]["id"]):
+        return ["$.first_id/$.last_id: not the ids of the page's first and last items"]
+    if not items and (data["first_id"] is not None or data["last_id"] is not None):
+        return ["$.first_id/$.last_id: not null on an empty page"]
+    return []
+
+
+def check_vector_store(data: Body, *, allow_extra: bool = False) -> None:
+    """A ``vector_store``: spec ``VectorStoreObject`` + SDK ``VectorStore``.
+
+    Fidelity: ``file_counts.total`` is the sum of the other counts; the status is ``in_progress``
+    exactly when a file is (unless the store expired); ``expires_at`` is ``last_active_at`` plus
+    ``expires_after.days`` days.
+    """
+    from openai.types import VectorStore
+
+    body = _check("VectorStoreObject", VectorStore, data, allow_extra=allow_extra)
+    counts = body["file_counts"]
+    problems = []
+    if counts["total"] != sum(counts[k] for k in ("in_progress", "completed", "failed", "cancelled")):
+        problems.append(f"$.file_counts.total: {counts['total']} is not the sum of the other counts")
+    if body["status"] != "expired" and (body["status"] == "in_progress") != (counts["in_progress"] > 0):
+        problems.append(f"$.status: {body['status']!r} with {counts['in_progress']} file(s) in progress")
+    after = body.get("expires_after")
+    if after is not None and body["expires_at"] != body["last_active_at"] + after["days"] * 86400:
+        problems.append("$.expires_at: not last_active_at + expires_after.days")
+    _fail("fidelity: vector_store", problems)
+
+
+def check_vector_store_list(data: Body, *, allow_extra: bool = False) -> None:
+    """``GET /v1/vector_stores``: spec ``ListVectorStoresResponse`` + SDK ``SyncCursorPage[VectorStore]``."""
+    from openai.types import VectorStore
+
+    body = _check_with("ListVectorStoresResponse", SyncCursorPage[VectorStore], data, _CURSOR_PAGE_EXTRA, allow_extra)
+    _fail("fidelity: vector store list", _cursor_problems(body))
+    for item in body["data"]:
+        check_vector_store(item, allow_extra=allow_extra)
+
+
+def check_vector_store_deleted(data: Body, *, allow_extra: bool = False) -> None:
+    """``DELETE /v1/vector_stores/{id}``: spec ``DeleteVectorStoreResponse`` + SDK ``VectorStoreDeleted``."""
+    from openai.types import VectorStoreDeleted
+
+    _check("DeleteVectorStoreResponse", VectorStoreDeleted, data, allow_extra=allow_extra)
+
+
+def check_vector_store_file(data: Body, *, allow_extra: bool = False) -> None:
+    """A ``vector_store.file``: spec ``VectorStoreFileObject`` + SDK ``VectorStoreFile``.
+
+    Fidelity: ``last_error`` is set exactly when the status is ``failed``; a file that is not
+    ``completed`` uses no bytes.
+    """
+    from openai.types.vector_stores import VectorStoreFile
+
+    body = _check("VectorStoreFileObject", VectorStoreFile, data, allow_extra=allow_extra)
+    problems = []
+    if (body["status"] == "failed") != (body["last_error"] is not None):
+        problems.append(f"$.last_error: {_short(body['last_error'])} with status {body['status']!r}")
+    if body["status"] != "completed" and body["usage_bytes"]:
+        problems.append(f"$.usage_bytes: {body['usage_bytes']} for a {body['status']} file")
+    _fail("fidelity: vector_store.file", problems)
+
+
+def check_vector_store_file_list(data: Body, *, allow_extra: bool = False) -> None:
+    """A list of vector store files: spec ``ListVectorStoreFilesResponse`` + SDK ``SyncCursorPage[VectorStoreFile]``."""
+    from openai.types.vector_stores import VectorStoreFile
+
+    body = _check_with(
+        "ListVectorStoreFilesResponse", SyncCursorPage[VectorStoreFile], data, _CURSOR_PAGE_EXTRA, allow_extra
+    )
+    _fail("fidelity: vector store file list", _cursor_problems(body))
+    for item in body["data"]:
+        check_vector_store_file(item, allow_extra=allow_extra)
+
+
+def check_vector_store_file_deleted(data: Body, *, allow_extra: bool = False) -> None:
+    """Detaching a file: spec ``DeleteVectorStoreFileResponse`` + SDK ``VectorStoreFileDeleted``."""
+    from openai.types.vector_stores import VectorStoreFileDeleted
+
+    _check("DeleteVectorStoreFileResponse", VectorStoreFileDeleted, data, allow_extra=allow_extra)
+
+
+def check_vector_store_file_batch(data: Body, *, allow_extra: bool = False) -> None:
+    """A ``vector_store.files_batch``: spec ``VectorStoreFileBatchObject`` + SDK ``VectorStoreFileBatch``.
+
+    Fidelity: ``file_counts.total`` is the sum of the other counts.
+    """
+    from openai.types.vector_stores import VectorStoreFileBatch
+
+    body = _check("VectorStoreFileBatchObject", VectorStoreFileBatch, data, allow_extra=allow_extra)
+    counts = body["file_counts"]
+    if counts["total"] != sum(counts[k] for k in ("in_progress", "completed", "failed", "cancelled")):
+        raise AssertionError(f"fidelity: $.file_counts.total: {counts['total']} is not the sum of the other counts")
+
+
+def check_vector_store_file_content(data: Body, *, allow_extra: bool = False) -> None:
+    """A vector store file's parsed content: spec ``VectorStoreFileContentResponse`` + SDK
+    ``SyncPage[FileContentResponse]`` (which does not declare ``has_more``/``next_page``)."""
+    from openai.types.vector_stores.file_content_response import FileContentResponse
+
+    body = _check_with(
+        "VectorStoreFileContentResponse",
+        SyncPage[FileContentResponse],
+        data,
+        frozenset({"$.has_more", "$.next_page"}),
+        allow_extra,
+    )
+    _fail(
+        "fidelity: file content",
+        [f"$.data[{i}].type: {_short(d.get('type'))}" for i, d in enumerate(body["data"]) if d.get("type") != "text"],
+    )
+
+
+def check_vector_store_search(data: Body, *, allow_extra: bool = False) -> None:
+    """``POST /v1/vector_stores/{id}/search``: spec ``VectorStoreSearchResultsPage`` + SDK
+    ``SyncPage[VectorStoreSearchResponse]`` (which does not declare ``search_query``, ``has_more``
+    and ``next_page``).
+
+    Fidelity: results are ordered by score, best first.
+    """
+    from openai.types import VectorStoreSearchResponse
+
+    body = _check_with(
+        "VectorStoreSearchResultsPage",
+        SyncPage[VectorStoreSearchResponse],
+        data,
+        frozenset({"$.search_query", "$.has_more", "$.next_page"}),
+        allow_extra,
+    )
+    scores = [item["score"] for item in body["data"]]
+    if scores != sorted(scores, reverse=True):
+        raise AssertionError(f"fidelity: $.data[*].score: not ordered best first: {_short(scores)}")

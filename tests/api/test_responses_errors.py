@@ -86,12 +86,12 @@ CASES: list[tuple[dict[str, Any], int, str | None, str | None, str]] = [
         "unsupported_value",
         "'web_search' is not supported",
     ),
-    (
+    (  # file_search is simulated (tests/api/test_file_search.py): a store that does not exist is a 404
         {**BASE, "tools": [{"type": "file_search", "vector_store_ids": ["vs_1"]}]},
-        400,
-        "tools[0].type",
-        "unsupported_value",
-        "'file_search' is not supported",
+        404,
+        "tools[0].vector_store_ids",
+        None,
+        "No vector store found with id 'vs_1'.",
     ),
     ({**BASE, "tools": [{"type": "rocket"}]}, 400, "tools[0].type", "invalid_value", "Invalid value: 'rocket'"),
     ({**BASE, "tools": [{"type": "function", "name": "bad name"}]}, 400, "tools[0].name", "invalid_value", "pattern"),

@@ -44,6 +44,7 @@ from .common import (
     token_pieces,
 )
 from .errors import ApiError, invalid_value, missing_parameter, unsupported_parameter
+from .responses_file_search import Search, cited_answer, file_search_echo, file_search_tool, prepare_file_search
 from .responses_input import check_tool_outputs, last_user_text, resource_items, to_chat, with_ids
 from .responses_store import (
     MAX_STORED,
@@ -62,6 +63,7 @@ from .validation import load_json, parse_data
 from .wire import FunctionDef
 from .wire_responses import (
     HOSTED_TOOL_TYPES,
+    FileSearchTool,
     FormatJsonObject,
     FormatJsonSchema,
     FunctionTool,
@@ -160,6 +162,7 @@ class _Parsed:
     echo_head: dict[str, Any]
     echo_tail: dict[str, Any]
     standalone: _Conversation | None = None  # computed once when no stored response is involved
+    file_search: tuple[int, FileSearchTool] | None = None  # the file_search tool and its index in tools
 
 
 def _effort(spec: ModelSpec, req: ResponseRequest | TokenCountRequest) -> str | None:
@@ -230,11 +233,15 @@ def _check_tools(req: ResponseRequest | TokenCountRequest, spec: ModelSpec) -> t
     functions: list[_Function] = []
     names: set[str] = set()
     for i, tool in enumerate(req.tools or ()):
+        if isinstance(tool, FileSearchTool):
+            if not spec.tools:
+                raise ApiError(400, f"Tools are not supported with the model `{spec.id}`.", param="tools")
+            continue
         if isinstance(tool, HostedTool):
             raise ApiError(
                 400,
                 f"The tool type '{tool.type}' is not supported by pytest-fakeai: only 'function' tools are "
-                "simulated in the Responses API.",
+                "simulated in the Responses API (and 'file_search').",
                 param=f"tools[{i}].type",
                 code="unsupported_value",
             )
@@ -266,14 +273,16 @@ def _check_tools(req: ResponseRequest | TokenCountRequest, spec: ModelSpec) -> t
             name=tool.name, description=tool.description, parameters=tool.parameters, strict=strict
         )
         functions.append(_Function(i, tool, strict, _all_required(params) if strict else params, relevance))
-    _check_tool_choice(req.tool_choice, functions)
+    _check_tool_choice(req.tool_choice, functions, file_search_tool(req) is not None)
     return tuple(functions)
 
 
-def _check_tool_choice(choice: str | ToolChoiceObject | None, functions: Sequence[_Function]) -> None:
+def _check_tool_choice(
+    choice: str | ToolChoiceObject | None, functions: Sequence[_Function], searching: bool = False
+) -> None:
     if choice is None or choice in ("auto", "none"):
         return
-    if not functions:
+    if not functions and not searching:
         raise ApiError(
             400,
             "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.",
@@ -300,6 +309,8 @@ def _check_tool_choice(choice: str | ToolChoiceObject | None, functions: Sequenc
             raise missing_parameter("tool_choice.tools")
         for k, allowed in enumerate(choice.tools):
             name = allowed.get("name")
+            if searching and allowed.get("type") == "file_search":
+                continue
             if allowed.get("type") != "function" or name not in names:
                 raise ApiError(
                     400,
@@ -308,6 +319,14 @@ def _check_tool_choice(choice: str | ToolChoiceObject | None, functions: Sequenc
                     param=f"tool_choice.tools[{k}]",
                     code="invalid_value",
                 )
+    elif choice.type == "file_search":
+        if not searching:
+            raise ApiError(
+                400,
+                "Invalid value for 'tool_choice': tool choice 'file_search' not found in 'tools' parameter.",
+                param="tool_choice",
+                code="invalid_value",
+            )
     elif choice.type in HOSTED_TOOL_TYPES or choice.type in ("mcp", "custom", "apply_patch", "shell"):
         raise ApiError(
             400,
@@ -419,11 +438,13 @@ def _echo(
         text_format = {"type": "text"}
     choice: Any = req.tool_choice or "auto"
     if isinstance(choice, ToolChoiceObject):
-        choice = (
-            {"type": "function", "name": choice.name}
-            if choice.type == "function"
-            else {"type": "allowed_tools", "mode": choice.mode, "tools": choice.tools}
-        )
+        if choice.type == "function":
+            choice = {"type": "function", "name": choice.name}
+        elif choice.type == "file_search":
+            choice = {"type": "file_search"}
+        else:
+            choice = {"type": "allowed_tools", "mode": choice.mode, "tools": choice.tools}
+    by_index = {f.index: f for f in functions}
     summary = None
     if req.reasoning is not None and spec.reasoning:
         summary = req.reasoning.summary or req.reasoning.generate_summary
@@ -446,14 +467,17 @@ def _echo(
         "text": {"format": text_format, "verbosity": (req.text.verbosity if req.text else None) or "medium"},
         "tool_choice": choice,
         "tools": [
-            {
+            file_search_echo(tool)
+            if isinstance(tool, FileSearchTool)
+            else {
                 "type": "function",
-                "description": f.tool.description,
-                "name": f.tool.name,
-                "parameters": f.tool.parameters,
-                "strict": f.strict,
+                "description": by_index[i].tool.description,
+                "name": by_index[i].tool.name,
+                "parameters": by_index[i].tool.parameters,
+                "strict": by_index[i].strict,
             }
-            for f in functions
+            for i, tool in enumerate(req.tools or ())
+            if isinstance(tool, FileSearchTool) or i in by_index
         ],
         "top_logprobs": req.top_logprobs or 0,
         "top_p": 1.0 if req.top_p is None else req.top_p,
@@ -481,6 +505,7 @@ def _parse(engine: Engine, body: bytes) -> _Parsed:
     effort = _effort(spec, req)
     head, tail = _echo(req, spec, functions, effort)
     parsed = _Parsed(data, req, spec, items, functions, _chat_tools(functions), effort, head, tail)
+    parsed.file_search = file_search_tool(req)
     if req.previous_response_id is None and not any(i["type"] == "item_reference" for i in items):
         parsed.standalone = _conversation(engine, parsed.spec, req, parsed, items)
         if len(cache) >= _CACHE_SIZE:
@@ -613,6 +638,8 @@ def _calls(
     mode, forced, allowed = "auto", None, None
     if isinstance(choice, str):
         mode = choice
+    elif choice is not None and choice.type == "file_search":
+        return ()
     elif choice is not None and choice.type == "function":
         forced = choice.name
     elif choice is not None and choice.type == "allowed_tools":
@@ -670,13 +697,22 @@ def _text_out(
     return out
 
 
-def _plan(engine: Engine, p: _Parsed, conv: _Conversation, seed: int | None, reply: Reply | None) -> Outcome:
+def _plan(
+    engine: Engine, p: _Parsed, conv: _Conversation, seed: int | None, reply: Reply | None, search: Search | None = None
+) -> Outcome:
     req, spec = p.req, p.spec
     limit = req.max_output_tokens
     wants_logprobs = ("message.output_text.logprobs" in (req.include or ()), req.top_logprobs or 0)
     fmt = req.text.format if req.text is not None else None
     rng = rng_for(engine, seed, _STRUCTURED_STREAM)
     items: list[Out] = []
+    if search is not None:  # the model searched first (api/responses_file_search.py)
+        call = Out("file_search_call", [], [], extra=engine.tokenizer(spec).count(search.query) + 4)
+        call.queries = [search.query]
+        if "file_search_call.results" in (req.include or ()):
+            call.results = search.results()
+        items.append(call)
+        limit = None if limit is None else max(0, limit - call.extra)
     if reply is not None:
         reasoning = 0
         if reply.kind == "tool_calls":
@@ -714,10 +750,18 @@ def _plan(engine: Engine, p: _Parsed, conv: _Conversation, seed: int | None, rep
             except (SchemaError, RecursionError) as exc:
                 raise _schema_error(exc, "response_format", fmt.name, "text.format.schema", None) from None
         else:
-            value = {"answer": " ".join(engine.generator.generate(rng, max_tokens=12).pieces).strip()}
+            value = {"answer": "".join(engine.generator.generate(rng, max_tokens=80).pieces).strip()}
         if budget is None or budget > 0:
             text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
             items.append(_text_out(engine, spec, text, budget, "message", wants_logprobs, rng))
+    elif search is not None and engine.settings.mode != "echo":
+        reasoning = _reasoning(p.effort, rng, limit)
+        budget = None if limit is None else limit - reasoning
+        if budget is None or budget > 0:
+            text, annotations = cited_answer(search)
+            out = _text_out(engine, spec, text, budget, "message", wants_logprobs, rng)
+            out.annotations = [a for a in annotations if a["index"] <= len(out.text)]
+            items.append(out)
     else:
         plan = TextPlan(
             limit=limit,
@@ -733,7 +777,8 @@ def _plan(engine: Engine, p: _Parsed, conv: _Conversation, seed: int | None, rep
             items.append(
                 Out("message", choice.pieces, choice.tokens, choice.finish_reason == "stop", logprobs=choice.logprobs)
             )
-    cut = (not items and limit is not None and reasoning >= limit) or any(not o.complete for o in items)
+    answered = any(o.kind != "file_search_call" for o in items)
+    cut = (not answered and limit is not None and reasoning >= limit) or any(not o.complete for o in items)
     outcome = Outcome(reasoning, items, cut, reasoning_item=reasoning > 0)
     summary = (req.reasoning.summary or req.reasoning.generate_summary) if req.reasoning else None
     if reasoning and summary:
@@ -766,6 +811,12 @@ def _output(engine: Engine, outcome: Outcome, encrypted: bool, rng: random.Rando
         output.append(item)
     for out in outcome.items:
         status = "completed" if out.complete else "incomplete"
+        if out.kind == "file_search_call":
+            out.id = "fs_" + engine.new_hex(48)
+            queries = list(out.queries or ())
+            search_item = {"id": out.id, "type": "file_search_call", "status": "completed", "queries": queries}
+            output.append({**search_item, "results": out.results})
+            continue
         if out.kind == "function_call":
             out.id = "fc_" + engine.new_hex(48)
             output.append(
@@ -784,7 +835,8 @@ def _output(engine: Engine, outcome: Outcome, encrypted: bool, rng: random.Rando
         if out.kind == "refusal":
             part = {"type": "refusal", "refusal": out.text}
         else:
-            part = {"type": "output_text", "annotations": [], "logprobs": out.logprobs or [], "text": out.text}
+            annotations = list(out.annotations or ())
+            part = {"type": "output_text", "annotations": annotations, "logprobs": out.logprobs or [], "text": out.text}
         output.append({"id": out.id, "type": "message", "status": status, "content": [part], "role": "assistant"})
     return output
 
@@ -843,17 +895,20 @@ def create_response(engine: Engine, request: ApiRequest, script: Script | None =
         if p.chat_tools:
             data["tools"] = p.chat_tools
         reply = script.answer(RESPONSES_PATH, data, request)
-    outcome = _plan(engine, p, conv, seed, reply)
+    tok = engine.tokenizer(spec)
+    search = prepare_file_search(engine, tok, p.file_search, req.tool_choice, last_user_text(conv.messages))
+    outcome = _plan(engine, p, conv, seed, reply, search)
+    input_tokens = conv.input_tokens + (search.input_tokens if search is not None else 0)
 
     now = engine.clock.elapsed()
     timeline = engine.serving.plan(
         spec,
         now=now,
-        prompt_tokens=conv.input_tokens,
+        prompt_tokens=input_tokens,
         blocks=conv.blocks(engine, p.chat_tools, spec),
         output_tokens=outcome.output_tokens,
     )
-    usage = _usage(conv.input_tokens, reported_cached(spec, conv.input_tokens, timeline.cached_tokens), outcome)
+    usage = _usage(input_tokens, reported_cached(spec, input_tokens, timeline.cached_tokens), outcome)
     response_id = "resp_" + engine.new_hex(48)
     created = int(engine.clock.now())
     due = timeline.e2e

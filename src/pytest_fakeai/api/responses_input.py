@@ -16,6 +16,7 @@ from typing import Any
 from .errors import ApiError
 from .wire_responses import (
     AssistantMessage,
+    FileSearchCallItem,
     FunctionCallItem,
     FunctionCallOutputItem,
     InputFile,
@@ -42,6 +43,7 @@ ID_PREFIXES = {
     "function_call": "fc_",
     "function_call_output": "fco_",
     "reasoning": "rs_",
+    "file_search_call": "fs_",
 }
 
 
@@ -131,6 +133,16 @@ def resource_items(given: str | Sequence[Any] | None) -> list[dict[str, Any]]:
             if item.encrypted_content is not None:
                 reasoning["encrypted_content"] = item.encrypted_content
             out.append(reasoning)
+        elif isinstance(item, FileSearchCallItem):
+            out.append(
+                {
+                    "id": item.id,
+                    "type": "file_search_call",
+                    "status": item.status,
+                    "queries": list(item.queries),
+                    "results": None if item.results is None else list(item.results),
+                }
+            )
         elif isinstance(item, ItemReference):
             out.append({"id": item.id, "type": "item_reference"})
     return out

@@ -24,9 +24,9 @@ __all__ = ["Out", "Outcome", "response_events"]
 
 @dataclass(slots=True)
 class Out:
-    """One output item as planned: a message, a refusal or a function call, in token pieces."""
+    """One output item as planned: a message, a refusal, a function call or a file search, in token pieces."""
 
-    kind: Literal["message", "refusal", "function_call"]
+    kind: Literal["message", "refusal", "function_call", "file_search_call"]
     pieces: list[str]
     tokens: list[int]  # tokens per piece
     complete: bool = True  # False: cut by max_output_tokens
@@ -35,6 +35,9 @@ class Out:
     extra: int = 0  # tokens beyond the pieces (a call's name and framing)
     logprobs: list[dict[str, Any]] | None = None  # chat-shaped entries, one per piece
     id: str = ""
+    annotations: list[dict[str, Any]] | None = None  # a message's file citations
+    queries: list[str] | None = None  # a file search's queries
+    results: list[dict[str, Any]] | None = None  # and its results, when the request includes them
 
     @property
     def text(self) -> str:
@@ -139,6 +142,17 @@ def response_events(
         yield due, ev.event("response.output_item.done", {"output_index": 0, "item": item})
         position = 1
     for index, (out, item) in enumerate(zip(outcome.items, output[position:], strict=True), start=position):
+        if out.kind == "file_search_call":
+            begin = 0.0 if emitted == 0 else due_of(emitted)
+            where = {"output_index": index, "item_id": out.id}
+            added = {**item, "status": "in_progress", "queries": [], "results": None}
+            yield begin, ev.event("response.output_item.added", {"output_index": index, "item": added})
+            yield begin, ev.event("response.file_search_call.in_progress", where)
+            yield begin, ev.event("response.file_search_call.searching", where)
+            emitted += out.extra
+            yield due_of(emitted), ev.event("response.file_search_call.completed", where)
+            yield due_of(emitted), ev.event("response.output_item.done", {"output_index": index, "item": item})
+            continue
         if out.kind == "function_call":
             added = {**item, "status": "in_progress", "arguments": ""}
             yield due_of(emitted + 1), ev.event("response.output_item.added", {"output_index": index, "item": added})
@@ -170,6 +184,9 @@ def response_events(
             yield due, ev.event("response.content_part.added", {**where, "part": blank})
             yield from _text_deltas(ev, out, index, emitted, due_of, per_chunk)
             emitted += sum(out.tokens)
+            for k, annotation in enumerate(part.get("annotations") or ()):
+                cited = {**where, "annotation_index": k, "annotation": annotation}
+                yield due_of(emitted), ev.event("response.output_text.annotation.added", cited)
             logprobs = _stream_logprobs(out.logprobs or [])
             yield (
                 due_of(emitted),

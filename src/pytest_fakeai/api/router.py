@@ -193,6 +193,24 @@ def _monitoring(name: str) -> Handler:
     return handler
 
 
+def _vector_stores(name: str, module: str = "vector_stores") -> Handler:
+    def handler(engine: Engine, request: ApiRequest, **params: Any) -> ApiResponse:
+        from . import vector_store_files, vector_stores
+
+        target = vector_stores if module == "vector_stores" else vector_store_files
+        result: ApiResponse = getattr(target, name)(engine, request, **params)
+        return result
+
+    handler.__name__ = name
+    return handler
+
+
+def _rag(engine: Engine, request: ApiRequest) -> ApiResponse:
+    from .rag import create_rag_prompt
+
+    return create_rag_prompt(engine, request)
+
+
 def default_router() -> Router:
     """The routes this simulator serves (each endpoint's module loads on first use)."""
     router = Router()
@@ -236,4 +254,41 @@ def default_router() -> Router:
     router.add("GET", "/kv-cache/metrics", _monitoring("kv_cache_metrics"))
     router.add("GET", "/dcgm/metrics", _monitoring("dcgm_metrics"))
     router.add("GET", "/dynamo/metrics", _monitoring("dynamo_metrics"))
+    router.add("POST", "/v1/vector_stores", _vector_stores("create_vector_store"))
+    router.add("GET", "/v1/vector_stores", _vector_stores("list_vector_stores"))
+    router.add("GET", "/v1/vector_stores/{vector_store_id}", _vector_stores("retrieve_vector_store"))
+    router.add("POST", "/v1/vector_stores/{vector_store_id}", _vector_stores("modify_vector_store"))
+    router.add("DELETE", "/v1/vector_stores/{vector_store_id}", _vector_stores("delete_vector_store"))
+    router.add("POST", "/v1/vector_stores/{vector_store_id}/search", _vector_stores("search_vector_store"))
+    _vsf = "vector_store_files"
+    router.add("POST", "/v1/vector_stores/{vector_store_id}/files", _vector_stores("create_vector_store_file", _vsf))
+    router.add("GET", "/v1/vector_stores/{vector_store_id}/files", _vector_stores("list_vector_store_files", _vsf))
+    for method, name in (("GET", "retrieve"), ("POST", "update"), ("DELETE", "delete")):
+        router.add(
+            method,
+            "/v1/vector_stores/{vector_store_id}/files/{file_id}",
+            _vector_stores(f"{name}_vector_store_file", _vsf),
+        )
+    router.add(
+        "GET",
+        "/v1/vector_stores/{vector_store_id}/files/{file_id}/content",
+        _vector_stores("vector_store_file_content", _vsf),
+    )
+    router.add("POST", "/v1/vector_stores/{vector_store_id}/file_batches", _vector_stores("create_file_batch", _vsf))
+    router.add(
+        "GET",
+        "/v1/vector_stores/{vector_store_id}/file_batches/{batch_id}",
+        _vector_stores("retrieve_file_batch", _vsf),
+    )
+    router.add(
+        "POST",
+        "/v1/vector_stores/{vector_store_id}/file_batches/{batch_id}/cancel",
+        _vector_stores("cancel_file_batch", _vsf),
+    )
+    router.add(
+        "GET",
+        "/v1/vector_stores/{vector_store_id}/file_batches/{batch_id}/files",
+        _vector_stores("list_file_batch_files", _vsf),
+    )
+    router.add("POST", "/rag/api/prompt", _rag)
     return router

@@ -6,7 +6,8 @@ tagged union: by ``type`` (a missing ``type`` is a message, as in OpenAI's "easy
 message form), then messages by ``role``, so an error names the field the way
 OpenAI does (``input[0].content[1].type``).  Tools and ``tool_choice`` accept every
 type OpenAI defines; which of them the simulator serves is the handler's decision,
-so that an unsimulated hosted tool gets a clear 400 instead of a type error.
+so that an unsimulated hosted tool gets a clear 400 instead of a type error; ``file_search``
+(simulated) is validated here like a function tool.
 """
 
 from __future__ import annotations
@@ -16,10 +17,14 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
 from .validation import MISSING_TAG
+from .wire_vector_stores import FilterParam
 
 __all__ = [
     "HOSTED_TOOL_TYPES",
     "AssistantMessage",
+    "FileSearchCallItem",
+    "FileSearchRanking",
+    "FileSearchTool",
     "FunctionCallItem",
     "FunctionCallOutputItem",
     "FunctionTool",
@@ -189,6 +194,16 @@ class ReasoningItem(_Open):
     status: _Status | None = None
 
 
+class FileSearchCallItem(_Open):
+    """A ``file_search_call`` output item given back as input (it is not read again)."""
+
+    type: Literal["file_search_call"]
+    id: str
+    queries: list[str]
+    status: Literal["in_progress", "searching", "completed", "incomplete", "failed"]
+    results: list[dict[str, Any]] | None = None
+
+
 class ItemReference(_Open):
     type: Literal["item_reference"]
     id: str
@@ -199,6 +214,7 @@ InputItem = Annotated[
     | Annotated[FunctionCallItem, Tag("type=function_call")]
     | Annotated[FunctionCallOutputItem, Tag("type=function_call_output")]
     | Annotated[ReasoningItem, Tag("type=reasoning")]
+    | Annotated[FileSearchCallItem, Tag("type=file_search_call")]
     | Annotated[ItemReference, Tag("type=item_reference")],
     Discriminator(_type),
 ]
@@ -215,6 +231,27 @@ class FunctionTool(_Open):
     description: str | None = None
     parameters: dict[str, Any] | None = None
     strict: bool | None = None
+
+
+class FileSearchHybrid(_Open):
+    embedding_weight: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    text_weight: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+
+class FileSearchRanking(_Open):
+    ranker: Literal["auto", "default-2024-11-15"] | None = None
+    score_threshold: Annotated[float, Field(ge=0, le=1)] | None = None
+    hybrid_search: FileSearchHybrid | None = None
+
+
+class FileSearchTool(_Open):
+    """The hosted ``file_search`` tool: search these vector stores (api/responses_file_search.py)."""
+
+    type: Literal["file_search"]
+    vector_store_ids: Annotated[list[str], Field(min_length=1)]
+    max_num_results: Annotated[int, Field(ge=1, le=50)] | None = None
+    filters: FilterParam | None = None
+    ranking_options: FileSearchRanking | None = None
 
 
 class HostedTool(_Open):
@@ -244,11 +281,14 @@ HOSTED_TOOL_TYPES = (
     "apply_patch",
 )
 if TYPE_CHECKING:
-    Tool = FunctionTool | HostedTool
+    Tool = FunctionTool | FileSearchTool | HostedTool
 else:  # one tag per type: an unknown type is answered with the list of OpenAI's tool types
     Tool = Annotated[
         Annotated[FunctionTool, Tag("type=function")]
-        | Union[tuple(Annotated[HostedTool, Tag(f"type={t}")] for t in HOSTED_TOOL_TYPES)],  # noqa: UP007
+        | Annotated[FileSearchTool, Tag("type=file_search")]
+        | Union[  # noqa: UP007
+            tuple(Annotated[HostedTool, Tag(f"type={t}")] for t in HOSTED_TOOL_TYPES if t != "file_search")
+        ],
         Discriminator(_type),
     ]
 
