@@ -142,8 +142,8 @@ SPEECH_ERRORS = [
     ({"model": "gpt-4o-mini-tts", "voice": "robot"}, "voice", "'cedar'"),
     ({"input": ""}, "input", "empty"),
     ({"input": "x" * 4097}, "input", "maximum length 4096"),
-    ({"response_format": "mp3"}, "response_format", "wav, pcm, flac"),
-    ({"response_format": "opus"}, "response_format", "response_format='wav'"),
+    ({"response_format": "opus"}, "response_format", "mp3, wav, pcm, flac"),
+    ({"response_format": "aac"}, "response_format", "response_format='mp3'"),
     ({"response_format": "ogg"}, "response_format", "'mp3', 'opus', 'aac', 'flac', 'wav', and 'pcm'"),
     ({"speed": 4.5, "response_format": "wav"}, "speed", "<= 4"),
     ({"speed": 0.1, "response_format": "wav"}, "speed", ">= 0.25"),
@@ -482,3 +482,23 @@ def test_docs_examples_run() -> None:
     namespace: dict[str, object] = {}
     for block in re.findall(r"```python\n(.*?)```", text, re.S):
         exec(compile(block, "docs/audio.md", "exec"), namespace)
+
+
+def test_speech_defaults_to_real_mp3_of_the_right_length(api: Driver) -> None:
+    pytest.importorskip("lameenc", reason="mp3 needs the optional LAME encoder: pytest-fakeai[audio]")
+    miniaudio = pytest.importorskip("miniaudio")
+    text = "The quick brown fox jumps over the lazy dog, twice over."
+    audio = api("audio.speech.create", model="tts-1", voice="alloy", input=text).read()  # no response_format: mp3
+    assert api.sim.calls.last.response.header("content-type") == "audio/mpeg"
+    decoded = miniaudio.decode(audio, output_format=miniaudio.SampleFormat.SIGNED16, nchannels=1, sample_rate=24_000)
+    assert decoded.duration == pytest.approx(len(text) / 15, abs=0.1)  # 15 characters a second
+    transcript = api("audio.transcriptions.create", file=("speech.mp3", audio), model="whisper-1")
+    assert transcript.text == text  # the simulator remembers what it said
+
+
+def test_mp3_without_the_encoder_is_a_clear_400(api: Driver, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pytest_fakeai.engine.sound as sound
+
+    monkeypatch.setattr(sound, "mp3_available", lambda: False)
+    err = expect_400(api, "audio.speech.create", model="tts-1", voice="alloy", input="hi")
+    assert err["param"] == "response_format" and "pip install 'pytest-fakeai[audio]'" in err["message"]

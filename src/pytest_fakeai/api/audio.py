@@ -1,8 +1,9 @@
 """``/v1/audio``: speech (JSON → audio bytes), transcriptions and translations (multipart upload).
 
-Speech is real audio (:mod:`pytest_fakeai.engine.sound`): WAV, raw PCM (24 kHz,
-16-bit mono little-endian) and FLAC; ``mp3``, ``opus`` and ``aac`` -- which the
-simulator does not encode -- get a 400 naming the formats it writes.  Audio the
+Speech is real audio (:mod:`pytest_fakeai.engine.sound`): MP3 (the API's default;
+with the optional LAME encoder, pytest-fakeai[audio]), WAV, raw PCM (24 kHz, 16-bit
+mono little-endian) and FLAC; ``opus`` and ``aac`` -- which the simulator does not
+encode -- get a 400 naming the formats it writes.  Audio the
 simulator spoke transcribes back to the text it was given (the text is embedded
 in WAV/FLAC and remembered by hash for every format); any other audio gets
 generated English whose length follows the audio's duration (docs/audio.md).
@@ -44,7 +45,7 @@ __all__ = [
 ]
 
 #: The formats the speech endpoint writes (the API also names mp3, opus and aac).
-SPEECH_FORMATS = ("wav", "pcm", "flac")
+SPEECH_FORMATS = ("mp3", "wav", "pcm", "flac")
 _API_SPEECH_FORMATS = ("mp3", "opus", "aac", "flac", "wav", "pcm")
 #: File extensions the transcription and translation endpoints accept, as OpenAI lists them.
 TRANSCRIPTION_FILE_FORMATS = ("flac", "m4a", "mp3", "mp4", "mpeg", "mpga", "oga", "ogg", "wav", "webm")
@@ -182,7 +183,7 @@ def _voice(params: Params, spec: ModelSpec) -> tuple[str, float]:
 
 def create_speech(engine: Engine, request: ApiRequest) -> ApiResponse:
     """``POST /v1/audio/speech``: the input spoken, as audio bytes (or ``stream_format="sse"`` events)."""
-    from ..engine.sound import encode_audio, speech_duration, speech_pcm
+    from ..engine.sound import encode_audio, mp3_available, speech_duration, speech_pcm
 
     params = Params.from_json(request.body)
     params.check_known(_SPEECH_PARAMS)
@@ -239,12 +240,20 @@ def create_speech(engine: Engine, request: ApiRequest) -> ApiResponse:
             param="stream_format",
             code="unsupported_value",
         )
+    if fmt == "mp3" and not mp3_available():
+        raise ApiError(
+            400,
+            "Unsupported value: response_format 'mp3' needs the LAME encoder, which is not installed: "
+            "pip install 'pytest-fakeai[audio]' (or pass response_format='wav', 'flac' or 'pcm').",
+            param="response_format",
+            code="unsupported_value",
+        )
     if fmt not in SPEECH_FORMATS:
         raise ApiError(
             400,
             f"Unsupported value: response_format '{fmt}' is not produced by this simulator (pytest-fakeai), which "
-            f"writes real {', '.join(SPEECH_FORMATS)} audio. Pass response_format='wav' (or 'flac', or 'pcm' for "
-            "24 kHz 16-bit mono little-endian samples).",
+            f"writes real {', '.join(SPEECH_FORMATS)} audio. Pass response_format='mp3' or 'wav' (or 'flac', or "
+            "'pcm' for 24 kHz 16-bit mono little-endian samples).",
             param="response_format",
             code="unsupported_value",
         )

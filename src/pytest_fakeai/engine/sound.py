@@ -38,7 +38,9 @@ __all__ = [
     "AudioInfo",
     "encode_audio",
     "encode_flac",
+    "encode_mp3",
     "encode_wav",
+    "mp3_available",
     "read_audio",
     "speech_duration",
     "speech_pcm",
@@ -46,8 +48,17 @@ __all__ = [
 
 SAMPLE_RATE = 24_000
 CHARS_PER_SECOND = 15.0
-#: Formats :func:`encode_audio` writes.
-AUDIO_FORMATS = ("wav", "pcm", "flac")
+#: Formats :func:`encode_audio` writes (mp3 needs the optional ``lameenc`` encoder: pytest-fakeai[audio]).
+AUDIO_FORMATS = ("wav", "pcm", "flac", "mp3")
+
+
+def mp3_available() -> bool:
+    """Whether the LAME encoder (the ``lameenc`` package, extra ``pytest-fakeai[audio]``) is installed."""
+    import importlib.util
+
+    return importlib.util.find_spec("lameenc") is not None
+
+
 #: The tag the text is embedded under (WAV: ``ISFT`` names this package, ``ICMT`` holds the text).
 TEXT_TAG = "PYTEST_FAKEAI_TEXT"
 _SOFTWARE = "pytest-fakeai"
@@ -165,7 +176,21 @@ def encode_audio(pcm: bytes, fmt: str, *, rate: int = SAMPLE_RATE, text: str | N
         return encode_wav(pcm, rate=rate, text=text)
     if fmt == "flac":
         return encode_flac(pcm, rate=rate, text=text)
+    if fmt == "mp3":
+        return encode_mp3(pcm, rate=rate)
     raise ValueError(f"unknown audio format {fmt!r}: use one of {', '.join(AUDIO_FORMATS)}")
+
+
+def encode_mp3(pcm: bytes, *, rate: int = SAMPLE_RATE) -> bytes:
+    """16-bit mono ``pcm`` as MP3 (LAME, 64 kbit/s, mono): what OpenAI's speech endpoint sends by default."""
+    import lameenc
+
+    encoder = lameenc.Encoder()
+    encoder.set_bit_rate(64)
+    encoder.set_in_sample_rate(rate)
+    encoder.set_channels(1)
+    encoder.set_quality(7)  # fast: the audio is a test signal
+    return bytes(encoder.encode(pcm)) + bytes(encoder.flush())
 
 
 # -- WAV -------------------------------------------------------------------------------------------
