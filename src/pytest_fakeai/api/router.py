@@ -13,7 +13,7 @@ from .types import ApiRequest, ApiResponse
 if TYPE_CHECKING:
     from ..engine.core import Engine
 
-__all__ = ["Handler", "Router", "default_router"]
+__all__ = ["ROUTES", "Handler", "Router", "default_router", "lazy"]
 
 Handler = Callable[..., ApiResponse]  # (engine, request, **path_params) -> response
 
@@ -75,220 +75,88 @@ class Router:
         return handler(engine, request, **params)
 
 
-def _chat(engine: Engine, request: ApiRequest) -> ApiResponse:
-    from .chat import create_chat_completion
+def lazy(module: str, name: str) -> Handler:
+    """A handler that imports ``pytest_fakeai.api.<module>`` on first use and calls its ``name``."""
 
-    return create_chat_completion(engine, request)
-
-
-def _completions(engine: Engine, request: ApiRequest) -> ApiResponse:
-    from .completions import create_completion
-
-    return create_completion(engine, request)
-
-
-def _models(name: str) -> Handler:
     def handler(engine: Engine, request: ApiRequest, **params: Any) -> ApiResponse:
-        from . import models
+        import importlib
 
-        result: ApiResponse = getattr(models, name)(engine, request, **params)
-        return result
-
-    handler.__name__ = name
-    return handler
-
-
-def _files(name: str) -> Handler:
-    def handler(engine: Engine, request: ApiRequest, **params: Any) -> ApiResponse:
-        from . import files
-
-        result: ApiResponse = getattr(files, name)(engine, request, **params)
-        return result
-
-    handler.__name__ = name
-    return handler
-
-
-def _uploads(name: str) -> Handler:
-    def handler(engine: Engine, request: ApiRequest, **params: Any) -> ApiResponse:
-        from . import uploads
-
-        result: ApiResponse = getattr(uploads, name)(engine, request, **params)
-        return result
-
-    handler.__name__ = name
-    return handler
-
-
-def _embeddings(engine: Engine, request: ApiRequest) -> ApiResponse:
-    from .embeddings import create_embedding
-
-    return create_embedding(engine, request)
-
-
-def _moderations(engine: Engine, request: ApiRequest) -> ApiResponse:
-    from .moderations import create_moderation
-
-    return create_moderation(engine, request)
-
-
-def _ranking(engine: Engine, request: ApiRequest) -> ApiResponse:
-    from .ranking import create_ranking
-
-    return create_ranking(engine, request)
-
-
-def _batches(name: str) -> Handler:
-    def handler(engine: Engine, request: ApiRequest, **params: Any) -> ApiResponse:
-        from . import batches
-
-        result: ApiResponse = getattr(batches, name)(engine, request, **params)
-        return result
-
-    handler.__name__ = name
-    return handler
-
-
-def _responses(name: str) -> Handler:
-    def handler(engine: Engine, request: ApiRequest, **params: Any) -> ApiResponse:
-        from . import responses
-
-        result: ApiResponse = getattr(responses, name)(engine, request, **params)
-        return result
-
-    handler.__name__ = name
-    return handler
-
-
-def _images(name: str) -> Handler:
-    def handler(engine: Engine, request: ApiRequest, **params: Any) -> ApiResponse:
-        from . import images
-
-        result: ApiResponse = getattr(images, name)(engine, request, **params)
-        return result
-
-    handler.__name__ = name
-    return handler
-
-
-def _audio(name: str) -> Handler:
-    def handler(engine: Engine, request: ApiRequest, **params: Any) -> ApiResponse:
-        from . import audio
-
-        result: ApiResponse = getattr(audio, name)(engine, request, **params)
-        return result
-
-    handler.__name__ = name
-    return handler
-
-
-def _monitoring(name: str) -> Handler:
-    def handler(engine: Engine, request: ApiRequest, **params: Any) -> ApiResponse:
-        from . import monitoring
-
-        result: ApiResponse = getattr(monitoring, name)(engine, request, **params)
-        return result
-
-    handler.__name__ = name
-    return handler
-
-
-def _vector_stores(name: str, module: str = "vector_stores") -> Handler:
-    def handler(engine: Engine, request: ApiRequest, **params: Any) -> ApiResponse:
-        from . import vector_store_files, vector_stores
-
-        target = vector_stores if module == "vector_stores" else vector_store_files
+        target = importlib.import_module(f"{__package__}.{module}")
         result: ApiResponse = getattr(target, name)(engine, request, **params)
         return result
 
     handler.__name__ = name
+    handler.__qualname__ = f"{module}.{name}"
     return handler
 
 
-def _rag(engine: Engine, request: ApiRequest) -> ApiResponse:
-    from .rag import create_rag_prompt
+_VS = "/v1/vector_stores/{vector_store_id}"
 
-    return create_rag_prompt(engine, request)
+#: (method, path template, module, function): every route, each module loaded on first use.
+ROUTES: tuple[tuple[str, str, str, str], ...] = (
+    ("POST", "/v1/chat/completions", "chat", "create_chat_completion"),
+    ("POST", "/v1/completions", "completions", "create_completion"),
+    ("GET", "/v1/models", "models", "list_models"),
+    ("GET", "/v1/models/{model:path}", "models", "retrieve_model"),
+    ("DELETE", "/v1/models/{model:path}", "models", "delete_model"),
+    ("POST", "/v1/embeddings", "embeddings", "create_embedding"),
+    ("POST", "/v1/moderations", "moderations", "create_moderation"),
+    ("POST", "/v1/ranking", "ranking", "create_ranking"),
+    ("POST", "/v1/files", "files", "create_file"),
+    ("GET", "/v1/files", "files", "list_files"),
+    ("GET", "/v1/files/{file_id}", "files", "retrieve_file"),
+    ("DELETE", "/v1/files/{file_id}", "files", "delete_file"),
+    ("GET", "/v1/files/{file_id}/content", "files", "file_content"),
+    ("POST", "/v1/uploads", "uploads", "create_upload"),
+    ("POST", "/v1/uploads/{upload_id}/parts", "uploads", "add_upload_part"),
+    ("POST", "/v1/uploads/{upload_id}/complete", "uploads", "complete_upload"),
+    ("POST", "/v1/uploads/{upload_id}/cancel", "uploads", "cancel_upload"),
+    ("POST", "/v1/batches", "batches", "create_batch"),
+    ("GET", "/v1/batches", "batches", "list_batches"),
+    ("GET", "/v1/batches/{batch_id}", "batches", "retrieve_batch"),
+    ("POST", "/v1/batches/{batch_id}/cancel", "batches", "cancel_batch"),
+    ("POST", "/v1/responses", "responses", "create_response"),
+    ("POST", "/v1/responses/input_tokens", "responses", "count_input_tokens"),
+    ("GET", "/v1/responses/{response_id}", "responses", "retrieve_response"),
+    ("DELETE", "/v1/responses/{response_id}", "responses", "delete_response"),
+    ("POST", "/v1/responses/{response_id}/cancel", "responses", "cancel_response"),
+    ("GET", "/v1/responses/{response_id}/input_items", "responses", "list_input_items"),
+    ("POST", "/v1/images/generations", "images", "create_image"),
+    ("POST", "/v1/images/edits", "images", "edit_image"),
+    ("POST", "/v1/images/variations", "images", "create_variation"),
+    ("GET", "/v1/images/files/{name}", "images", "image_file"),
+    ("POST", "/v1/audio/speech", "audio", "create_speech"),
+    ("POST", "/v1/audio/transcriptions", "audio", "create_transcription"),
+    ("POST", "/v1/audio/translations", "audio", "create_translation"),
+    ("POST", "/v1/vector_stores", "vector_stores", "create_vector_store"),
+    ("GET", "/v1/vector_stores", "vector_stores", "list_vector_stores"),
+    ("GET", _VS, "vector_stores", "retrieve_vector_store"),
+    ("POST", _VS, "vector_stores", "modify_vector_store"),
+    ("DELETE", _VS, "vector_stores", "delete_vector_store"),
+    ("POST", _VS + "/search", "vector_stores", "search_vector_store"),
+    ("POST", _VS + "/files", "vector_store_files", "create_vector_store_file"),
+    ("GET", _VS + "/files", "vector_store_files", "list_vector_store_files"),
+    ("GET", _VS + "/files/{file_id}", "vector_store_files", "retrieve_vector_store_file"),
+    ("POST", _VS + "/files/{file_id}", "vector_store_files", "update_vector_store_file"),
+    ("DELETE", _VS + "/files/{file_id}", "vector_store_files", "delete_vector_store_file"),
+    ("GET", _VS + "/files/{file_id}/content", "vector_store_files", "vector_store_file_content"),
+    ("POST", _VS + "/file_batches", "vector_store_files", "create_file_batch"),
+    ("GET", _VS + "/file_batches/{batch_id}", "vector_store_files", "retrieve_file_batch"),
+    ("POST", _VS + "/file_batches/{batch_id}/cancel", "vector_store_files", "cancel_file_batch"),
+    ("GET", _VS + "/file_batches/{batch_id}/files", "vector_store_files", "list_file_batch_files"),
+    ("POST", "/rag/api/prompt", "rag", "create_rag_prompt"),
+    ("GET", "/health", "monitoring", "health"),
+    ("GET", "/metrics", "monitoring", "metrics_json"),
+    ("GET", "/metrics/prometheus", "monitoring", "prometheus_metrics"),
+    ("GET", "/kv-cache/metrics", "monitoring", "kv_cache_metrics"),
+    ("GET", "/dcgm/metrics", "monitoring", "dcgm_metrics"),
+    ("GET", "/dynamo/metrics", "monitoring", "dynamo_metrics"),
+)
 
 
 def default_router() -> Router:
-    """The routes this simulator serves (each endpoint's module loads on first use)."""
+    """The routes this simulator serves (:data:`ROUTES`; each endpoint's module loads on first use)."""
     router = Router()
-    router.add("POST", "/v1/chat/completions", _chat)
-    router.add("POST", "/v1/completions", _completions)
-    router.add("GET", "/v1/models", _models("list_models"))
-    router.add("GET", "/v1/models/{model:path}", _models("retrieve_model"))
-    router.add("DELETE", "/v1/models/{model:path}", _models("delete_model"))
-    router.add("POST", "/v1/embeddings", _embeddings)
-    router.add("POST", "/v1/moderations", _moderations)
-    router.add("POST", "/v1/ranking", _ranking)
-    router.add("POST", "/v1/files", _files("create_file"))
-    router.add("GET", "/v1/files", _files("list_files"))
-    router.add("GET", "/v1/files/{file_id}", _files("retrieve_file"))
-    router.add("DELETE", "/v1/files/{file_id}", _files("delete_file"))
-    router.add("GET", "/v1/files/{file_id}/content", _files("file_content"))
-    router.add("POST", "/v1/uploads", _uploads("create_upload"))
-    router.add("POST", "/v1/uploads/{upload_id}/parts", _uploads("add_upload_part"))
-    router.add("POST", "/v1/uploads/{upload_id}/complete", _uploads("complete_upload"))
-    router.add("POST", "/v1/uploads/{upload_id}/cancel", _uploads("cancel_upload"))
-    router.add("POST", "/v1/batches", _batches("create_batch"))
-    router.add("GET", "/v1/batches", _batches("list_batches"))
-    router.add("GET", "/v1/batches/{batch_id}", _batches("retrieve_batch"))
-    router.add("POST", "/v1/batches/{batch_id}/cancel", _batches("cancel_batch"))
-    router.add("POST", "/v1/responses", _responses("create_response"))
-    router.add("POST", "/v1/responses/input_tokens", _responses("count_input_tokens"))
-    router.add("GET", "/v1/responses/{response_id}", _responses("retrieve_response"))
-    router.add("DELETE", "/v1/responses/{response_id}", _responses("delete_response"))
-    router.add("POST", "/v1/responses/{response_id}/cancel", _responses("cancel_response"))
-    router.add("GET", "/v1/responses/{response_id}/input_items", _responses("list_input_items"))
-    router.add("POST", "/v1/images/generations", _images("create_image"))
-    router.add("POST", "/v1/images/edits", _images("edit_image"))
-    router.add("POST", "/v1/images/variations", _images("create_variation"))
-    router.add("GET", "/v1/images/files/{name}", _images("image_file"))
-    router.add("POST", "/v1/audio/speech", _audio("create_speech"))
-    router.add("POST", "/v1/audio/transcriptions", _audio("create_transcription"))
-    router.add("POST", "/v1/audio/translations", _audio("create_translation"))
-    router.add("GET", "/health", _monitoring("health"))
-    router.add("GET", "/metrics", _monitoring("metrics_json"))
-    router.add("GET", "/metrics/prometheus", _monitoring("prometheus_metrics"))
-    router.add("GET", "/kv-cache/metrics", _monitoring("kv_cache_metrics"))
-    router.add("GET", "/dcgm/metrics", _monitoring("dcgm_metrics"))
-    router.add("GET", "/dynamo/metrics", _monitoring("dynamo_metrics"))
-    router.add("POST", "/v1/vector_stores", _vector_stores("create_vector_store"))
-    router.add("GET", "/v1/vector_stores", _vector_stores("list_vector_stores"))
-    router.add("GET", "/v1/vector_stores/{vector_store_id}", _vector_stores("retrieve_vector_store"))
-    router.add("POST", "/v1/vector_stores/{vector_store_id}", _vector_stores("modify_vector_store"))
-    router.add("DELETE", "/v1/vector_stores/{vector_store_id}", _vector_stores("delete_vector_store"))
-    router.add("POST", "/v1/vector_stores/{vector_store_id}/search", _vector_stores("search_vector_store"))
-    _vsf = "vector_store_files"
-    router.add("POST", "/v1/vector_stores/{vector_store_id}/files", _vector_stores("create_vector_store_file", _vsf))
-    router.add("GET", "/v1/vector_stores/{vector_store_id}/files", _vector_stores("list_vector_store_files", _vsf))
-    for method, name in (("GET", "retrieve"), ("POST", "update"), ("DELETE", "delete")):
-        router.add(
-            method,
-            "/v1/vector_stores/{vector_store_id}/files/{file_id}",
-            _vector_stores(f"{name}_vector_store_file", _vsf),
-        )
-    router.add(
-        "GET",
-        "/v1/vector_stores/{vector_store_id}/files/{file_id}/content",
-        _vector_stores("vector_store_file_content", _vsf),
-    )
-    router.add("POST", "/v1/vector_stores/{vector_store_id}/file_batches", _vector_stores("create_file_batch", _vsf))
-    router.add(
-        "GET",
-        "/v1/vector_stores/{vector_store_id}/file_batches/{batch_id}",
-        _vector_stores("retrieve_file_batch", _vsf),
-    )
-    router.add(
-        "POST",
-        "/v1/vector_stores/{vector_store_id}/file_batches/{batch_id}/cancel",
-        _vector_stores("cancel_file_batch", _vsf),
-    )
-    router.add(
-        "GET",
-        "/v1/vector_stores/{vector_store_id}/file_batches/{batch_id}/files",
-        _vector_stores("list_file_batch_files", _vsf),
-    )
-    router.add("POST", "/rag/api/prompt", _rag)
+    for method, template, module, name in ROUTES:
+        router.add(method, template, lazy(module, name))
     return router
