@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..engine.rng import derive_seed
-from .common import dumps, piece_logprobs, resolve_model, response_headers, token_pieces
+from .common import dumps, json_response, piece_logprobs, resolve_model, response_headers, token_pieces
 from .errors import ApiError, invalid_type, invalid_value, missing_parameter, unknown_parameter
 from .images import Params
 from .types import ApiRequest, ApiResponse, TimedStream
@@ -102,7 +102,7 @@ _LANGUAGES = dict(item.split(":", 1) for item in _LANGUAGE_TABLE.split())
 
 
 def _ok(engine: Engine, body: dict[str, Any], due: float = 0.0) -> ApiResponse:
-    return ApiResponse(200, response_headers(engine, due), dumps(body), due=due, json=body)
+    return json_response(engine, body, due=due)
 
 
 def _with_type(engine: Engine, content_type: str, body: bytes, due: float = 0.0) -> ApiResponse:

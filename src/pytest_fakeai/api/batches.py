@@ -13,7 +13,7 @@ from urllib.parse import parse_qs
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..engine.batches import BATCH_ENDPOINTS, Batch, batch_store
-from .common import dumps, response_headers
+from .common import json_response
 from .errors import ApiError, invalid_type, invalid_value
 from .files import EXPIRES_MAX, EXPIRES_MIN
 from .types import ApiRequest, ApiResponse
@@ -115,7 +115,7 @@ def batch_object(batch: Batch, now: float, *, initial: bool = False) -> dict[str
 
 
 def _ok(engine: Engine, body: dict[str, Any]) -> ApiResponse:
-    return ApiResponse(200, response_headers(engine, 0.0), dumps(body), json=body)
+    return json_response(engine, body)
 
 
 def _get(engine: Engine, batch_id: str, now: float) -> Batch:

@@ -22,7 +22,7 @@ from .common import (
     check_limit,
     check_stream_options,
     content_key,
-    dumps,
+    json_response,
     piece_logprobs,
     plan_choices,
     prompt_blocks,
@@ -637,12 +637,10 @@ def create_chat_completion(engine: Engine, request: ApiRequest, script: Script |
             "service_tier": head["service_tier"],
             "system_fingerprint": head["system_fingerprint"],
         }
-        return ApiResponse(
-            200,
-            response_headers(engine, due),
-            dumps(body),
+        return json_response(
+            engine,
+            body,
             due=due,
-            json=body,
             timeline=timeline,
             model=spec.id,
             usage=usage,

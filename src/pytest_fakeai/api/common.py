@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from ..engine.core import Engine
     from ..engine.registry import ModelSpec
     from ..engine.tokenizer import Tokenizer
+    from .types import ApiResponse
 
 __all__ = [
     "Choice",
@@ -27,6 +28,7 @@ __all__ = [
     "check_stream_options",
     "content_key",
     "dumps",
+    "json_response",
     "piece_logprobs",
     "plan_choices",
     "prompt_blocks",
@@ -47,6 +49,14 @@ def dumps(value: Any) -> bytes:
 
 def sse(value: Any) -> bytes:
     return b"data: " + to_json(value) + b"\n\n"
+
+
+def json_response(engine: Engine, body: Any, *, due: float = 0.0, **served: Any) -> ApiResponse:
+    """A 200 with ``body`` as JSON, due ``due`` simulated seconds after the request (``served``: the
+    serving model's ``timeline``, ``model``, ``usage``, ``finish_reason``, for the metrics)."""
+    from .types import ApiResponse
+
+    return ApiResponse(200, response_headers(engine, due), dumps(body), due=due, json=body, **served)
 
 
 def response_headers(engine: Engine, processing_s: float, *, stream: bool = False) -> list[tuple[str, str]]:

@@ -15,7 +15,7 @@ from .common import (
     check_limit,
     check_stream_options,
     content_key,
-    dumps,
+    json_response,
     piece_logprobs,
     plan_choices,
     request_rng_seed,
@@ -162,12 +162,10 @@ def create_completion(engine: Engine, request: ApiRequest, script: Script | None
             for i, (echo, c) in enumerate(texts)
         ]
         body["usage"] = usage
-        return ApiResponse(
-            200,
-            response_headers(engine, due),
-            dumps(body),
+        return json_response(
+            engine,
+            body,
             due=due,
-            json=body,
             timeline=timeline,
             model=spec.id,
             usage=usage,

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .common import dumps, resolve_model, response_headers
+from .common import json_response, resolve_model
 from .errors import ApiError, unknown_parameter
 from .validation import load_json, parse_data
 from .wire_embeddings import EmbeddingRequest
@@ -208,7 +208,6 @@ def _parse(engine: Engine, body: bytes) -> _Parsed:
 def create_embedding(engine: Engine, request: ApiRequest) -> ApiResponse:
     """Answer an embeddings request: one unit vector per input, float or base64."""
     from ..engine.embedding import base64_float32, float32, truncate
-    from .types import ApiResponse
 
     parsed = _parse(engine, request.body)
     spec = parsed.spec
@@ -225,12 +224,10 @@ def create_embedding(engine: Engine, request: ApiRequest) -> ApiResponse:
     # an embedding is a prefill: the serving model's time to the first token, under its load
     timeline = engine.serving.plan(spec, now=engine.clock.elapsed(), prompt_tokens=parsed.prompt_tokens)
     due = timeline.ttft
-    return ApiResponse(
-        200,
-        response_headers(engine, due),
-        dumps(body),
+    return json_response(
+        engine,
+        body,
         due=due,
-        json=body,
         timeline=timeline,
         model=spec.id,
         usage=usage,

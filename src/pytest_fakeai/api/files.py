@@ -7,7 +7,7 @@ from urllib.parse import parse_qs
 
 from ..engine import files as limits
 from ..engine.files import FILE_PURPOSES, StoredFile, file_store
-from .common import dumps, response_headers
+from .common import json_response, response_headers
 from .errors import ApiError, invalid_type, invalid_value, missing_parameter, unknown_parameter
 from .multipart import FORM_OVERHEAD, parse_form
 from .types import ApiRequest, ApiResponse
@@ -96,7 +96,7 @@ def get_file(engine: Engine, file_id: str) -> StoredFile:
 
 
 def _ok(engine: Engine, body: dict[str, Any]) -> ApiResponse:
-    return ApiResponse(200, response_headers(engine, 0.0), dumps(body), json=body)
+    return json_response(engine, body)
 
 
 def _range_error(param: str, value: int, low: int, high: int) -> ApiError | None:

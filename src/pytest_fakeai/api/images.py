@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..engine.rng import derive_seed
-from .common import dumps, resolve_model, response_headers
+from .common import dumps, json_response, resolve_model, response_headers
 from .errors import ApiError, invalid_type, invalid_value, missing_parameter, unknown_parameter
 from .types import ApiRequest, ApiResponse, TimedStream
 from .validation import describe_json_type, load_json
@@ -593,7 +593,7 @@ def _respond(
             "size": size,
             "usage": usage,
         }
-    return ApiResponse(200, response_headers(engine, due), dumps(body), due=due, json=body)
+    return json_response(engine, body, due=due)
 
 
 def _event(kind: str, payload: dict[str, Any]) -> bytes:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .common import dumps, resolve_model, response_headers
+from .common import json_response, resolve_model
 from .errors import ApiError, model_not_found
 from .types import ApiRequest, ApiResponse
 
@@ -20,7 +20,7 @@ def model_object(spec: ModelSpec) -> dict[str, Any]:
 
 
 def _ok(engine: Engine, body: dict[str, Any]) -> ApiResponse:
-    return ApiResponse(200, response_headers(engine, 0.0), dumps(body), json=body)
+    return json_response(engine, body)
 
 
 def list_models(engine: Engine, request: ApiRequest) -> ApiResponse:

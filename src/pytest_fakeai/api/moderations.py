@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .common import dumps, resolve_model, response_headers
+from .common import json_response, resolve_model
 from .errors import ApiError, invalid_type, invalid_value
 from .script import MODERATIONS_PATH
 from .validation import describe_json_type, load_json, parse_data
@@ -278,7 +278,6 @@ def _result(item: _Input, omni: bool, flagged: Sequence[str] | None) -> dict[str
 
 def create_moderation(engine: Engine, request: ApiRequest, script: Script | None = None) -> ApiResponse:
     """Classify each input; with ``script``, a scripted rule may say which categories are flagged."""
-    from .types import ApiResponse
 
     data = load_json(request.body)
     req = parse_data(ModerationRequest, data)
@@ -309,4 +308,4 @@ def create_moderation(engine: Engine, request: ApiRequest, script: Script | None
     model = spec.response_model if not omni else (req.model or DEFAULT_MODEL)
     body = {"id": "modr-" + engine.new_hex(32), "model": model, "results": results}
     due = engine.settings.ttft
-    return ApiResponse(200, response_headers(engine, due), dumps(body), due=due, json=body)
+    return json_response(engine, body, due=due)

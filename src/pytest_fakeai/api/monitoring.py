@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from .common import dumps, response_headers
+from .common import json_response, response_headers
 from .metrics import Distribution
 from .types import ApiRequest, ApiResponse
 
@@ -31,7 +31,7 @@ __all__ = [
 
 
 def _json(engine: Engine, body: dict[str, Any]) -> ApiResponse:
-    return ApiResponse(200, response_headers(engine, 0.0), dumps(body), json=body)
+    return json_response(engine, body)
 
 
 def _text(engine: Engine, families: str) -> ApiResponse:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..engine.vector_stores import Comparison, Compound, Filter, Hit, VectorStore, passages, vector_stores
-from .common import dumps, resolve_model, response_headers
+from .common import json_response, resolve_model
 from .errors import ApiError, invalid_type, missing_parameter
 from .types import ApiRequest, ApiResponse
 from .validation import describe_json_type, load_json, parse_data
@@ -168,12 +168,10 @@ def create_rag_prompt(engine: Engine, request: ApiRequest) -> ApiResponse:
         spec, now=engine.clock.elapsed(), prompt_tokens=prompt_tokens, output_tokens=completion_tokens
     )
     due = timeline.e2e
-    return ApiResponse(
-        200,
-        response_headers(engine, due),
-        dumps(body),
+    return json_response(
+        engine,
+        body,
         due=due,
-        json=body,
         timeline=timeline,
         model=spec.id,
         usage=usage,

@@ -13,7 +13,7 @@ import operator
 import struct
 from typing import TYPE_CHECKING
 
-from .common import dumps, resolve_model, response_headers
+from .common import json_response, resolve_model
 from .embeddings import embedder_for
 from .errors import ApiError
 from .validation import load_json, parse_data
@@ -40,7 +40,6 @@ def logit(cos: float) -> float:
 
 def create_ranking(engine: Engine, request: ApiRequest) -> ApiResponse:
     """Rank ``passages`` by relevance to ``query``, highest logit first."""
-    from .types import ApiResponse
 
     data = load_json(request.body)
     req = parse_data(RankingRequest, data)
@@ -101,12 +100,10 @@ def create_ranking(engine: Engine, request: ApiRequest) -> ApiResponse:
     # scoring the passages is a prefill of all of them: the serving model's time to the first token
     timeline = engine.serving.plan(spec, now=engine.clock.elapsed(), prompt_tokens=total)
     due = timeline.ttft
-    return ApiResponse(
-        200,
-        response_headers(engine, due),
-        dumps(body),
+    return json_response(
+        engine,
+        body,
         due=due,
-        json=body,
         timeline=timeline,
         model=spec.id,
         usage=body["usage"],

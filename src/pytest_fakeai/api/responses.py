@@ -32,7 +32,7 @@ from .common import (
     cap_pieces,
     check_limit,
     check_stream_options,
-    dumps,
+    json_response,
     piece_logprobs,
     plan_choices,
     prompt_blocks,
@@ -962,8 +962,8 @@ def create_response(engine: Engine, request: ApiRequest, script: Script | None =
         )
     if background:
         queued = {**head(), "status": "queued"}
-        return ApiResponse(200, response_headers(engine, 0.0), dumps(queued), json=queued)
-    return ApiResponse(200, response_headers(engine, due), dumps(final), due=due, json=final, **served)
+        return json_response(engine, queued)
+    return json_response(engine, final, due=due, **served)
 
 
 @dataclass(slots=True)
@@ -983,4 +983,4 @@ def count_input_tokens(engine: Engine, request: ApiRequest) -> ApiResponse:
     functions = _check_tools(req, spec)
     conv = _conversation(engine, spec, req, _CountView(functions, _chat_tools(functions), data), items)
     body = {"object": "response.input_tokens", "input_tokens": conv.input_tokens}
-    return ApiResponse(200, response_headers(engine, 0.0), dumps(body), json=body)
+    return json_response(engine, body)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
-from .common import dumps, response_headers
+from .common import json_response, response_headers
 from .errors import ApiError, invalid_value
 from .types import ApiRequest, ApiResponse, TimedStream
 
@@ -165,7 +165,7 @@ def retrieve_response(engine: Engine, request: ApiRequest, response_id: str) -> 
             stream=TimedStream(_replayed(stored, stored.replay(), after, engine.clock.elapsed())),
         )
     body = stored.view(engine.clock.elapsed())
-    return ApiResponse(200, response_headers(engine, 0.0), dumps(body), json=body)
+    return json_response(engine, body)
 
 
 def _replayed(
@@ -182,7 +182,7 @@ def delete_response(engine: Engine, request: ApiRequest, response_id: str) -> Ap
     if response_store(engine).delete(response_id) is None:
         raise not_found(response_id)
     body = {"id": response_id, "object": "response", "deleted": True}
-    return ApiResponse(200, response_headers(engine, 0.0), dumps(body), json=body)
+    return json_response(engine, body)
 
 
 def cancel_response(engine: Engine, request: ApiRequest, response_id: str) -> ApiResponse:
@@ -194,7 +194,7 @@ def cancel_response(engine: Engine, request: ApiRequest, response_id: str) -> Ap
     if now < stored.done_at:
         stored.cancelled = True
     body = stored.view(now)
-    return ApiResponse(200, response_headers(engine, 0.0), dumps(body), json=body)
+    return json_response(engine, body)
 
 
 def list_input_items(engine: Engine, request: ApiRequest, response_id: str) -> ApiResponse:
@@ -250,4 +250,4 @@ def list_input_items(engine: Engine, request: ApiRequest, response_id: str) -> A
         "last_id": page[-1]["id"] if page else None,
         "has_more": len(window) > limit,
     }
-    return ApiResponse(200, response_headers(engine, 0.0), dumps(body), json=body)
+    return json_response(engine, body)

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..engine import files as limits
 from ..engine.files import Upload, file_store
-from .common import dumps, response_headers
+from .common import json_response
 from .errors import ApiError, unknown_parameter
 from .files import EXPIRES_MAX, EXPIRES_MIN, check_file_rules, file_object, mb
 from .multipart import FORM_OVERHEAD, parse_form
@@ -69,7 +69,7 @@ def upload_object(upload: Upload, now: float) -> dict[str, Any]:
 
 
 def _ok(engine: Engine, body: dict[str, Any]) -> ApiResponse:
-    return ApiResponse(200, response_headers(engine, 0.0), dumps(body), json=body)
+    return json_response(engine, body)
 
 
 def _get(engine: Engine, upload_id: str) -> Upload:

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 
 from ..engine.files import StoredFile, file_store
 from ..engine.vector_stores import Hit, VectorStore, rewrite_query, vector_stores
-from .common import dumps, response_headers
+from .common import json_response
 from .errors import ApiError, invalid_type, invalid_value
 from .types import ApiRequest, ApiResponse
 from .validation import parse_body
@@ -53,7 +53,7 @@ MAX_LIST_LIMIT = 100
 
 
 def ok(engine: Engine, body: dict[str, Any]) -> ApiResponse:
-    return ApiResponse(200, response_headers(engine, 0.0), dumps(body), json=body)
+    return json_response(engine, body)
 
 
 def store_not_found(store_id: str, param: str | None = None) -> ApiError:
