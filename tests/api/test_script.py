@@ -667,3 +667,27 @@ def test_rules_answer_the_responses_api_with_or_without_endpoint(api: Driver, si
     assert api.chat(messages=[{"role": "user", "content": "weather?"}]).choices[0].message.content != "Sunny, 21 °C."
     with pytest.raises(ValueError, match="'chat', 'completions' or a path"):
         sim.on(endpoint="embedding")
+
+
+def test_a_json_reply_to_a_forced_function_is_its_arguments(api: Driver, sim: FakeAI) -> None:
+    sim.on().reply(json={"name": "Ada", "age": 36})
+    tools = [
+        {
+            "type": "function",
+            "function": {
+                "name": "User",
+                "parameters": {
+                    "type": "object",
+                    "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
+                },
+            },
+        }
+    ]
+    r = api.chat(
+        messages=[{"role": "user", "content": "Ada is 36"}],
+        tools=tools,
+        tool_choice={"type": "function", "function": {"name": "User"}},
+    )
+    (call,) = r.choices[0].message.tool_calls
+    assert call.function.name == "User" and json.loads(call.function.arguments) == {"name": "Ada", "age": 36}
+    assert r.choices[0].finish_reason == "tool_calls"

@@ -35,7 +35,7 @@ from .common import (
     token_pieces,
 )
 from .errors import ApiError, unsupported_parameter, unsupported_value
-from .script import CHAT_PATH
+from .script import CHAT_PATH, Reply
 from .types import ApiRequest, ApiResponse, TimedStream
 from .validation import load_json, parse_data
 from .wire import ChatRequest, FunctionDef, FunctionTool, NamedFunction
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from ..engine.core import Engine
     from ..engine.registry import ModelSpec
     from ..engine.serving import Timeline
-    from .script import Reply, Script
+    from .script import Script
 
 __all__ = ["create_chat_completion"]
 
@@ -880,10 +880,31 @@ def _text_choice(engine: Engine, spec: ModelSpec, plan: TextPlan, rng: random.Ra
     return choice
 
 
+def _forced_function(parsed: _Parsed) -> str | None:
+    """The one function the request makes the model call (a named ``tool_choice`` or ``function_call``,
+    or ``required`` with a single function), else None."""
+    req, tools = parsed.req, parsed.tools
+    if tools is None:
+        return None
+    choice = req.tool_choice
+    if choice is not None and not isinstance(choice, str) and choice.function is not None:
+        return choice.function.name
+    if not isinstance(req.function_call, str | None):
+        return req.function_call.name
+    if choice == "required" and len(tools.functions) == 1:
+        return tools.functions[0][1].name
+    return None
+
+
 def _scripted_choices(engine: Engine, parsed: _Parsed, plan: TextPlan, seed: int | None, reply: Reply) -> list[Choice]:
     """The choices of a scripted reply: every choice says it (tool calls get their own ids)."""
     out = []
     tools = parsed.tools
+    forced = _forced_function(parsed)
+    if reply.kind == "json" and forced is not None:
+        # a request that forces a function is always answered with a call of it: the scripted JSON
+        # value becomes its arguments (as instructor's and langchain's function modes expect)
+        reply = Reply("tool_calls", tool_calls=((forced, reply.content),))
     for index in range(plan.n):
         rng = rng_for(engine, seed, _STRUCTURED_STREAM + index)
         if reply.kind != "tool_calls":
