@@ -669,3 +669,21 @@ def test_the_docs_examples_run() -> None:
     assert len(blocks) == 3
     for block in blocks:
         exec(compile(block, "docs/realtime.md", "exec"), {})
+
+
+def test_realtime_responses_are_counted_in_the_metrics(serve: Any) -> None:
+    sim = FakeAI()
+    server = serve(sim)
+    client = openai.OpenAI(base_url=server.url, api_key="sk-x")
+    with client.realtime.connect(model="gpt-realtime") as conn:
+        conn.session.update(session={"type": "realtime", "output_modalities": ["text"]})
+        conn.conversation.item.create(
+            item={"type": "message", "role": "user", "content": [{"type": "input_text", "text": "hi"}]}
+        )
+        conn.response.create()
+        for event in conn:
+            if event.type == "response.done":
+                usage = event.response.usage
+                break
+    assert sim.metrics.requests(endpoint="/v1/realtime", status=200) == 1
+    assert sim.metrics.tokens().completion == usage.output_tokens

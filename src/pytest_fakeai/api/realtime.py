@@ -964,7 +964,27 @@ class RealtimeSession:
         )
         recorded.ended = end
         recorded.rule = rule
+        self._count(error, input_tokens, output_tokens, finished, start, end)
         return events
+
+    def _count(
+        self, error: ApiError | None, input_tokens: int, output_tokens: int, finished: bool, start: float, end: float
+    ) -> None:
+        """Count the response in the simulator's metrics, like any other exchange."""
+        from ..engine.stats import Exchange
+
+        spec = self.spec
+        ex = Exchange("/v1/realtime", spec.id, 200, streamed=True)
+        if error is not None:
+            ex.status, ex.error_type = error.status, error.type
+        else:
+            ex.timed = True
+            ex.prompt_tokens, ex.completion_tokens = input_tokens, output_tokens
+            ex.finished_reason = "stop" if finished else "length"
+            ex.ttft = min(end - start, self.engine.settings.ttft)
+            ex.e2e = end - start
+            ex.cost = spec.cost(input_tokens, output_tokens)
+        self.engine.stats.observe(ex)
 
     def _output_item_added(
         self, events: list[dict[str, Any]], response_id: str, index: int, item: dict[str, Any], p: _Params, due: float
