@@ -477,6 +477,7 @@ def test_raw_json_text_with_nan_is_rejected() -> None:
         spec.check_embedding(text)
 
 
+@pytest.mark.skipif(spec._OLD_SDK, reason="openai 1.x's types predate fields the API sends: extras are allowed")
 def test_unknown_key_in_a_list_item_has_its_full_path() -> None:
     body = _mutate(FILE_LIST, ("data", 0, "colour"), "blue")
     with pytest.raises(AssertionError, match=r"\$\.data\[0\]\.colour: unknown key"):
@@ -804,6 +805,8 @@ INVALID_CASES = [
 
 @pytest.mark.parametrize(("check", "body", "match"), INVALID_CASES)
 def test_mutated_body_fails(check: Any, body: dict[str, Any], match: str) -> None:
+    if spec._OLD_SDK and "unknown key" in match:
+        pytest.skip("openai 1.x's types predate fields the API sends: the checker allows undeclared keys there")
     with pytest.raises(AssertionError, match=match):
         check(body)
 
@@ -901,6 +904,7 @@ def test_sdk_strict_accepts_int_for_float() -> None:
     spec.validate_sdk_strict(Response, fresh(RESPONSE))
 
 
+@pytest.mark.skipif(spec._OLD_SDK, reason="openai 1.x's types predate fields the API sends: extras are allowed")
 def test_sdk_extra_keys_only_reported_on_request() -> None:
     body = _mutate(MODEL, ("colour",), "blue")
     spec.validate_sdk_strict(Model, body)  # the SDK itself allows extras

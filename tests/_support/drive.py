@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
+import importlib.metadata
 import importlib.util
 from collections.abc import Callable
 from typing import Any
@@ -12,7 +14,38 @@ import pytest
 from pytest_fakeai import FakeAI
 from pytest_fakeai.adapters.transports import openai_major
 
-__all__ = ["AVAILABLE_STACKS", "MODES", "STACKS", "Driver", "skip_unavailable"]
+__all__ = [
+    "AVAILABLE_STACKS",
+    "DROPPED",
+    "MODES",
+    "SDK_VERSION",
+    "STACKS",
+    "Driver",
+    "http",
+    "needs_sdk",
+    "skip_unavailable",
+]
+
+try:  # a plain HTTP client for tests: httpx where installed, else httpx2 (the same interface)
+    import httpx as http
+except ImportError:  # the openai 3 + httpx2-only environment
+    import httpx2 as http  # type: ignore[no-redef]
+
+#: What the HTTP libraries raise when a server drops the connection mid-response (openai 1.x/2.x
+#: let it through while a stream is iterated; openai 3 wraps it in APIConnectionError).
+DROPPED: tuple[type[Exception], ...] = tuple(
+    importlib.import_module(name).RemoteProtocolError for name in ("httpx", "httpx2") if importlib.util.find_spec(name)
+)
+
+#: The installed openai's (major, minor).
+SDK_VERSION: tuple[int, ...] = tuple(int(x) for x in importlib.metadata.version("openai").split(".")[:2])
+
+
+def needs_sdk(version: tuple[int, int], what: str) -> pytest.MarkDecorator:
+    """Skip where the installed openai predates ``what`` (an environment limit: the SDK has no way to
+    send the request or read the answer), as tests of the httpx2 stack skip on openai 1.x/2.x."""
+    return pytest.mark.skipif(version > SDK_VERSION, reason=f"openai {'.'.join(map(str, version))}+ needed: {what}")
+
 
 STACKS = ("httpx", "httpx2")
 MODES = ("sync", "async")

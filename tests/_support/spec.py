@@ -49,6 +49,7 @@ import base64
 import binascii
 import copy
 import functools
+import importlib.metadata
 import json
 import math
 import re
@@ -81,6 +82,9 @@ from openai.types.responses import Response
 from openai.types.uploads import UploadPart
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
+
+#: openai 1.x: its types predate fields the API sends today (only newer SDKs are held to "no undeclared key")
+_OLD_SDK = int(importlib.metadata.version("openai").split(".")[0]) < 2
 
 __all__ = [
     "KNOWN_UNDECLARED",
@@ -415,6 +419,8 @@ def validate_sdk_strict(model_cls: type, data: dict[str, Any], *, allow_extra: b
     except pydantic.ValidationError as exc:
         problems = _sdk_problems(exc.errors(include_url=False), data)
         raise AssertionError(_report(f"openai SDK (strict): not a valid {name}", problems)) from None
+    if _OLD_SDK:  # openai 1.x's types predate fields the API sends today: it keeps them as extras
+        allow_extra = True
     if allow_extra is True:
         return
     allowed = set() if allow_extra is False else set(allow_extra)

@@ -11,7 +11,6 @@ import re
 import wave
 from typing import Any
 
-import httpx
 import openai
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -21,6 +20,7 @@ from pytest_fakeai import FakeAI
 from pytest_fakeai.api.types import ApiRequest, ApiResponse
 from pytest_fakeai.engine.sound import encode_wav, speech_pcm
 from tests._support.drive import Driver
+from tests._support.drive import http as httpx
 from tests._support.spec import (
     check_error,
     check_speech_event,

@@ -6,7 +6,6 @@ import asyncio
 import re
 from typing import Any
 
-import httpx
 import openai
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -16,6 +15,7 @@ from pytest_fakeai import FakeAI
 from pytest_fakeai.api.types import ApiRequest, ApiResponse
 from pytest_fakeai.engine.files import file_store
 from tests._support.drive import Driver
+from tests._support.drive import http as httpx
 from tests._support.spec import check_error, check_file, check_file_deleted, check_file_list
 
 FILE_ID = re.compile(r"^file-[A-Za-z0-9]{22}$")

@@ -9,7 +9,6 @@ import io
 import json
 from typing import Any
 
-import httpx
 import openai
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -21,6 +20,7 @@ from pytest_fakeai.api.images import IMAGE_URL_TTL, public_base
 from pytest_fakeai.api.types import ApiRequest, ApiResponse
 from pytest_fakeai.engine.imaging import draw, encode
 from tests._support.drive import Driver
+from tests._support.drive import http as httpx
 from tests._support.spec import check_error, check_image, check_image_event
 
 Image = pytest.importorskip("PIL.Image")

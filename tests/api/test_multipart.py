@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -12,6 +11,7 @@ from hypothesis import strategies as st
 from pytest_fakeai.api.errors import ApiError
 from pytest_fakeai.api.multipart import Form, parse_form, parse_multipart
 from pytest_fakeai.api.types import ApiRequest
+from tests._support.drive import http as httpx
 
 BIG = 1 << 30
 

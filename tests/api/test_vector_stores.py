@@ -33,7 +33,8 @@ from pytest_fakeai.engine.vector_stores import (
     matches,
     vector_stores,
 )
-from tests._support.drive import Driver
+from tests._support.drive import Driver, needs_sdk
+from tests._support.spec import _OLD_SDK as OLD_SDK
 from tests._support.spec import (
     check_error,
     check_vector_store,
@@ -354,6 +355,7 @@ def test_file_batch_create_and_poll(api: Driver, sim: FakeAI) -> None:
     assert all(f.attributes == {"src": "wiki"} for f in files)
 
 
+@needs_sdk((2, 0), "file batches of per-file settings (files=...)")
 def test_file_batch_with_per_file_settings(api: Driver, sim: FakeAI) -> None:
     store = api("vector_stores.create", name="kb")
     a, b = upload(api, "a.txt", "alpha document"), upload(api, "b.txt", "beta document")
@@ -408,6 +410,7 @@ def test_processing_takes_the_configured_simulated_time(sim: FakeAI) -> None:
     assert client.vector_stores.retrieve(store.id).status == "completed"
 
 
+@needs_sdk((2, 0), "file batches of per-file settings (files=...)")
 def test_batch_errors(api: Driver) -> None:
     store = api("vector_stores.create", name="kb")
     error = expect_error(api, openai.BadRequestError, "vector_stores.file_batches.create", vector_store_id=store.id)
@@ -834,8 +837,9 @@ def test_check_helpers_reject_wrong_bodies(sim: FakeAI) -> None:
         check_vector_store({**good, "file_counts": {**good["file_counts"], "total": 99}})
     with pytest.raises(AssertionError, match="status"):
         check_vector_store({**good, "status": "in_progress"})
-    with pytest.raises(AssertionError, match="unknown key"):
-        check_vector_store({**good, "colour": "blue"})
+    if not OLD_SDK:  # openai 1.x's types predate fields the API sends: the checker allows extras there
+        with pytest.raises(AssertionError, match="unknown key"):
+            check_vector_store({**good, "colour": "blue"})
     search(api, store_id, "remote work")
     page = sim.calls.last.response.json
     with pytest.raises(AssertionError, match="best first"):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import httpx
 import openai
 import pytest
 
 from pytest_fakeai import FakeAI
 from pytest_fakeai.api.auth import masked_key
 from tests._support.drive import Driver
+from tests._support.drive import http as httpx
 from tests._support.spec import check_error
 
 MISSING = (

@@ -6,25 +6,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import httpx
 import openai
 import pytest
 
-try:
-    import httpx2
-except ImportError:  # the openai 1.x/2.x environments
-    httpx2 = None
-
 from pytest_fakeai import FakeAI
-from tests._support.drive import Driver
+from tests._support.drive import DROPPED, Driver
 from tests._support.spec import check_error
 
 # What a stream cut mid-way raises while it is iterated: openai 3 wraps the HTTP library's error in
 # APIConnectionError; openai 1.x/2.x let httpx's RemoteProtocolError through (against the real
 # service too).
-STREAM_CUT: tuple[type[Exception], ...] = (openai.APIConnectionError, httpx.RemoteProtocolError) + (
-    (httpx2.RemoteProtocolError,) if httpx2 is not None else ()
-)
+STREAM_CUT: tuple[type[Exception], ...] = (openai.APIConnectionError, *DROPPED)
 
 OVERLOADED = (
     "That model is currently overloaded with other requests. You can retry your request, or contact us "

@@ -26,3 +26,9 @@ def serve() -> Iterator[Callable[..., Server]]:
     yield start
     for server in servers:
         server.stop()
+
+
+def ws_url(server: Server) -> str:
+    """The websocket base URL of ``server`` (``ws://127.0.0.1:PORT/v1``). openai 2.x and 3.x derive it from
+    an http base URL; 1.x always connects the realtime client with ``wss://`` unless it is given."""
+    return "ws" + server.url.removeprefix("http")

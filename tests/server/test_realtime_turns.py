@@ -19,6 +19,7 @@ import pytest
 from pytest_fakeai import FakeAI
 from pytest_fakeai.adapters.server import Server
 from pytest_fakeai.api.realtime import RealtimeSession
+from tests.server.conftest import ws_url
 
 openai = pytest.importorskip("openai")
 jsonschema = pytest.importorskip("jsonschema")
@@ -532,7 +533,7 @@ def _until_done(conn: Any, seen: list[Any] | None = None) -> Any:
 
 def test_sdk_real_clock_paces_the_deltas(port: Callable[..., tuple[FakeAI, Server]]) -> None:
     _, server = port(clock="real", ttft=0.2, itl=0.02)
-    client = openai.OpenAI(base_url=server.url, api_key="sk-test")
+    client = openai.OpenAI(base_url=server.url, api_key="sk-test", websocket_base_url=ws_url(server))
     with client.realtime.connect(model="gpt-realtime") as conn:
         conn.recv()
         conn.session.update(session={"type": "realtime", "output_modalities": ["text"]})
@@ -558,7 +559,7 @@ def test_sdk_real_clock_paces_the_deltas(port: Callable[..., tuple[FakeAI, Serve
 
 def test_sdk_virtual_clock_does_not_wait(port: Callable[..., tuple[FakeAI, Server]]) -> None:
     sim, server = port(ttft=5.0, itl=1.0)
-    client = openai.OpenAI(base_url=server.url, api_key="sk-test")
+    client = openai.OpenAI(base_url=server.url, api_key="sk-test", websocket_base_url=ws_url(server))
     began = time.monotonic()
     with client.realtime.connect(model="gpt-realtime") as conn:
         conn.recv()
@@ -575,7 +576,7 @@ def test_sdk_async_server_vad_turn_with_transcription(port: Callable[..., tuple[
     sim, server = port()
 
     async def main() -> list[Any]:
-        client = openai.AsyncOpenAI(base_url=server.url, api_key="sk-test")
+        client = openai.AsyncOpenAI(base_url=server.url, api_key="sk-test", websocket_base_url=ws_url(server))
         async with client.realtime.connect(model="gpt-realtime") as conn:
             await conn.recv()
             await conn.session.update(
@@ -615,7 +616,7 @@ def test_sdk_sync_tool_call_round_trip_with_scripting(port: Callable[..., tuple[
     sim, server = port()
     sim.on(contains="weather").reply(tool_call=("get_weather", {"city": "Paris", "unit": "celsius"}))
     sim.on(after_tool="get_weather").reply("It is sunny in Paris.")
-    client = openai.OpenAI(base_url=server.url, api_key="sk-test")
+    client = openai.OpenAI(base_url=server.url, api_key="sk-test", websocket_base_url=ws_url(server))
     with client.realtime.connect(model="gpt-realtime") as conn:
         conn.recv()
         conn.session.update(session={"type": "realtime", "output_modalities": ["text"], "tools": [WEATHER]})
@@ -645,18 +646,18 @@ def test_sdk_bad_key_is_refused_with_401(port: Callable[..., tuple[FakeAI, Serve
     from websockets.sync.client import connect
 
     _, server = port(api_keys=["sk-good-key-0001"])
-    client = openai.OpenAI(base_url=server.url, api_key="sk-wrong-key-9999")
+    client = openai.OpenAI(base_url=server.url, api_key="sk-wrong-key-9999", websocket_base_url=ws_url(server))
     with pytest.raises(InvalidStatus) as info, client.realtime.connect(model="gpt-realtime"):
         pass
     assert info.value.response.status_code == 401
     error = json.loads(info.value.response.body)["error"]
     assert error["code"] == "invalid_api_key"
     assert error["message"].startswith("Incorrect API key provided: sk-")
-    ws_url = server.url.replace("http://", "ws://") + "/realtime"
+    realtime_url = ws_url(server) + "/realtime"
     with pytest.raises(InvalidStatus) as info:
-        connect(ws_url, open_timeout=5)  # no key at all
+        connect(realtime_url, open_timeout=5)  # no key at all
     assert "didn't provide an API key" in json.loads(info.value.response.body)["error"]["message"]
-    good = openai.OpenAI(base_url=server.url, api_key="sk-good-key-0001")
+    good = openai.OpenAI(base_url=server.url, api_key="sk-good-key-0001", websocket_base_url=ws_url(server))
     with good.realtime.connect(model="gpt-realtime") as conn:
         assert conn.recv().type == "session.created"
 
@@ -674,7 +675,7 @@ def test_the_docs_examples_run() -> None:
 def test_realtime_responses_are_counted_in_the_metrics(serve: Any) -> None:
     sim = FakeAI()
     server = serve(sim)
-    client = openai.OpenAI(base_url=server.url, api_key="sk-x")
+    client = openai.OpenAI(base_url=server.url, api_key="sk-x", websocket_base_url=ws_url(server))
     with client.realtime.connect(model="gpt-realtime") as conn:
         conn.session.update(session={"type": "realtime", "output_modalities": ["text"]})
         conn.conversation.item.create(
