@@ -111,7 +111,7 @@ def parse_multipart(body: bytes, content_type: str | None, *, max_bytes: int) ->
     from python_multipart.multipart import MultipartParser, MultipartState, parse_options_header
 
     ctype, options = parse_options_header(content_type or "")
-    if ctype != b"multipart/form-data":
+    if ctype.lower() != b"multipart/form-data":  # media types are case-insensitive (RFC 9110)
         shown = (content_type or "").split(";", 1)[0].strip() or "none"
         raise ApiError(400, f"Invalid Content-Type header ({shown}), expected multipart/form-data. {_CURL_HINT}")
     boundary = options.get(b"boundary")
