@@ -25,7 +25,7 @@ from .common import (
     sse,
     token_pieces,
 )
-from .errors import ApiError
+from .errors import ApiError, invalid_type
 from .script import COMPLETIONS_PATH
 from .types import ApiRequest, ApiResponse, TimedStream
 from .validation import load_json, parse_data
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = ["create_completion"]
 
 DEFAULT_MAX_TOKENS = 16  # OpenAI's default for the legacy endpoint
+_PROMPT_TYPES = "one of a string, array of strings, array of integers or array of arrays of integers"
 
 
 def _prompts(prompt: Any) -> list[str | list[int]]:
@@ -49,6 +50,8 @@ def _prompts(prompt: Any) -> list[str | list[int]]:
         return [prompt]
     if prompt and all(isinstance(p, int) for p in prompt):
         return [list(prompt)]
+    if any(isinstance(p, int) for p in prompt):  # token ids beside strings or token arrays: no prompt
+        raise invalid_type("prompt", _PROMPT_TYPES, "an array mixing integers with strings or arrays")
     return list(prompt)
 
 

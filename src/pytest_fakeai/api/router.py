@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .errors import method_not_allowed, not_found_route
+from .errors import ApiError, method_not_allowed, not_found_route
 from .types import ApiRequest, ApiResponse
 
 if TYPE_CHECKING:
@@ -71,8 +71,33 @@ class Router:
         return [f"{m} {r.template}" for r in routes for m in sorted(r.handlers)]
 
     def dispatch(self, engine: Engine, request: ApiRequest) -> ApiResponse:
+        _check_text(request)
         handler, params = self.resolve(request.method, request.path)
         return handler(engine, request, **params)
+
+
+def _check_text(request: ApiRequest) -> None:
+    """A request built in process (``FakeAI.handle``) may hold text no HTTP request can carry: a lone
+    UTF-16 surrogate in its path, query or headers, which an answer echoing it could not encode."""
+    headers = request.headers.items()
+    if request.path.isascii() and request.query.isascii() and all(k.isascii() and v.isascii() for k, v in headers):
+        return  # what every HTTP client sends: nothing to check (a cheap test on the hot path)
+    texts = [("URL path", request.path), ("query string", request.query)]
+    for name, value in headers:
+        texts += [("header name", name), (f"'{_shown(name)}' header", value)]
+    for where, text in texts:
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ApiError(
+                400,
+                f"Invalid request: the {where} is not valid text; it holds a lone UTF-16 surrogate "
+                f"({_shown(text)[:80]}). Send text that encodes as UTF-8.",
+            ) from None
+
+
+def _shown(text: str) -> str:
+    return text.encode("utf-8", "backslashreplace").decode()
 
 
 def lazy(module: str, name: str) -> Handler:

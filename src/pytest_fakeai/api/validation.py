@@ -179,12 +179,40 @@ def _to_api_error(err: dict[str, Any]) -> ApiError:
     return ApiError(400, f"Invalid '{param}': {err['msg']}.", param=param, code="invalid_value")
 
 
+# a \uD800-\uDFFF escape, or the UTF-8-style bytes of a surrogate (which json.loads lets through)
+_MAYBE_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
 def load_json(body: bytes) -> Any:
-    """Parse a JSON body; anything unparsable is OpenAI's "could not parse the JSON body" error."""
+    """Parse a JSON body; anything unparsable is OpenAI's "could not parse the JSON body" error.
+
+    That includes a lone UTF-16 surrogate (``"\\ud800"`` with no pair): Python's parser accepts it,
+    OpenAI's strict one does not, and no response could carry it back as UTF-8."""
     try:
-        return json.loads(body)
+        data = json.loads(body)
     except (ValueError, RecursionError):
         raise bad_json() from None
+    utf8 = body[:2] not in (b"\xff\xfe", b"\xfe\xff") and b"\x00" not in body[:4]  # else UTF-16/32
+    if (not utf8 or _MAYBE_SURROGATE.search(body)) and _has_lone_surrogate(data):
+        raise bad_json()
+    return data
 
 
 def parse_data(model: type[M], data: Any) -> M:
