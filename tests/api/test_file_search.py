@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from pytest_fakeai import FakeAI
 from pytest_fakeai.api.types import ApiRequest, ApiResponse
 from pytest_fakeai.engine.vector_stores import vector_stores
-from tests._support.drive import Driver
+from tests._support.drive import AVAILABLE_STACKS, Driver
 from tests._support.spec import check_error, check_response, check_response_event, check_response_item_list
 
 DOCS = {
@@ -192,7 +192,7 @@ def test_stream(api: Driver, sim: FakeAI) -> None:
 
 
 def test_stream_and_whole_response_say_the_same(sim: FakeAI) -> None:
-    api = Driver(sim, "httpx", "sync")
+    api = Driver(sim, AVAILABLE_STACKS[0], "sync")
     store_id = store_of(api)
     whole = respond(api, tools=[tool(store_id)], temperature=0)
     chunks = respond(api, tools=[tool(store_id)], temperature=0, stream=True)
@@ -213,7 +213,7 @@ def test_stream_and_whole_response_say_the_same(sim: FakeAI) -> None:
     ],
 )
 def test_tool_choice(sim: FakeAI, choice: Any, searched: bool) -> None:
-    api = Driver(sim, "httpx", "sync")
+    api = Driver(sim, AVAILABLE_STACKS[0], "sync")
     store_id = store_of(api)
     respond(api, tools=[tool(store_id), WEATHER], tool_choice=choice)
     body = sim.calls.last.response.json
@@ -230,7 +230,7 @@ def test_search_and_function_call(api: Driver, sim: FakeAI) -> None:
 
 
 def test_scripted_reply_replaces_the_answer(sim: FakeAI) -> None:
-    api = Driver(sim, "httpx", "sync")
+    api = Driver(sim, AVAILABLE_STACKS[0], "sync")
     store_id = store_of(api)
     sim.on(contains="refund").reply("Thirty days, says the policy.")
     response = respond(api, tools=[tool(store_id)])
@@ -304,7 +304,7 @@ def test_deleted_store_is_404_even_when_not_searching(sim: FakeAI) -> None:
 def test_same_seed_same_response() -> None:
     def run() -> Any:
         with FakeAI(seed=9) as sim:
-            api = Driver(sim, "httpx", "sync")
+            api = Driver(sim, AVAILABLE_STACKS[0], "sync")
             store_id = store_of(api)
             respond(api, tools=[tool(store_id)], include=["file_search_call.results"])
             return sim.calls.last.response.json
@@ -319,7 +319,7 @@ _STORE: list[str] = []
 
 def _store() -> str:
     if not _STORE:
-        api = Driver(SIM, "httpx", "sync")
+        api = Driver(SIM, AVAILABLE_STACKS[0], "sync")
         _STORE.append(store_of(api))
     return _STORE[0]
 

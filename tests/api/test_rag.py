@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from pytest_fakeai import FakeAI
 from pytest_fakeai.api.types import ApiRequest
+from tests._support.drive import AVAILABLE_STACKS
 from tests._support.spec import check_error
 
 ROOT = "https://api.openai.com"
@@ -87,7 +88,7 @@ def test_answer_from_the_best_document(sim: FakeAI, stack: str, mode: str) -> No
 def test_defaults_to_five_documents_and_every_store(sim: FakeAI) -> None:
     knowledge(sim, "a")
     knowledge(sim, "b")
-    status, body = post(sim, "httpx", "sync", {"query": ["sweep", "ranges"]})
+    status, body = post(sim, AVAILABLE_STACKS[0], "sync", {"query": ["sweep", "ranges"]})
     assert status == 200
     check_rag(body)
     assert len(body["retrieved_docs"]) == 5
@@ -99,7 +100,7 @@ def test_collection_name_or_vector_store_id_picks_the_documents(sim: FakeAI) -> 
     knowledge(sim, "first")
     second = knowledge(sim, "second")
     for picker in ({"collection_name": "second"}, {"vector_store_id": second}, {"vector_store_ids": [second]}):
-        status, body = post(sim, "httpx", "sync", {"query": "cluster queue", **picker})
+        status, body = post(sim, AVAILABLE_STACKS[0], "sync", {"query": "cluster queue", **picker})
         assert status == 200, body
         assert {d["vector_store_id"] for d in body["retrieved_docs"]} == {second}
 
@@ -114,7 +115,7 @@ def test_collection_name_or_vector_store_id_picks_the_documents(sim: FakeAI) -> 
 )
 def test_the_question_can_be_a_prompt_or_messages(sim: FakeAI, question: dict[str, Any]) -> None:
     knowledge(sim)
-    status, body = post(sim, "httpx", "sync", question)
+    status, body = post(sim, AVAILABLE_STACKS[0], "sync", question)
     assert status == 200, body
     assert body["retrieved_docs"][0]["source"] == "cluster.md"
 
@@ -127,18 +128,20 @@ def test_filters_seed_style_and_openai_style(sim: FakeAI) -> None:
             "sweeps.md": {"family": "Solido", "tool": "SDE"},
         },
     )
-    status, body = post(sim, "httpx", "sync", {"query": "variables", "filters": {"family": "Solido", "tool": "SDE"}})
+    status, body = post(
+        sim, AVAILABLE_STACKS[0], "sync", {"query": "variables", "filters": {"family": "Solido", "tool": "SDE"}}
+    )
     assert status == 200
     assert [d["source"] for d in body["retrieved_docs"]] == ["sweeps.md"]
     assert body["retrieved_docs"][0]["metadata"] == {"family": "Solido", "tool": "SDE"}
     openai_style = {"type": "in", "key": "tool", "value": ["PVTMC", "SDE"]}
-    status, body = post(sim, "httpx", "sync", {"query": "verification", "filters": openai_style})
+    status, body = post(sim, AVAILABLE_STACKS[0], "sync", {"query": "verification", "filters": openai_style})
     assert status == 200
     assert {d["source"] for d in body["retrieved_docs"]} == {"pvtmc.md", "sweeps.md"}
 
 
 def test_no_documents_says_so(sim: FakeAI) -> None:
-    status, body = post(sim, "httpx", "sync", {"query": "anything at all"})
+    status, body = post(sim, AVAILABLE_STACKS[0], "sync", {"query": "anything at all"})
     assert status == 200
     assert body["retrieved_docs"] == []
     assert "could not find" in body["content"]
@@ -147,7 +150,10 @@ def test_no_documents_says_so(sim: FakeAI) -> None:
 def test_usage_reaches_the_metrics(sim: FakeAI) -> None:
     knowledge(sim)
     status, body = post(
-        sim, "httpx", "sync", {"query": "sweep ranges", "inference_model": "meta-llama/Llama-3.1-8B-Instruct"}
+        sim,
+        AVAILABLE_STACKS[0],
+        "sync",
+        {"query": "sweep ranges", "inference_model": "meta-llama/Llama-3.1-8B-Instruct"},
     )
     assert status == 200
     tokens = sim.metrics.tokens(model="meta-llama/Llama-3.1-8B-Instruct")
@@ -170,7 +176,7 @@ def test_usage_reaches_the_metrics(sim: FakeAI) -> None:
     ],
 )
 def test_errors(sim: FakeAI, body: dict[str, Any], status: int, param: str) -> None:
-    got, error = post(sim, "httpx", "sync", body)
+    got, error = post(sim, AVAILABLE_STACKS[0], "sync", body)
     assert got == status, error
     check_error(error)
     assert error["error"]["param"] == param
@@ -180,7 +186,7 @@ def test_same_seed_same_answer() -> None:
     def run() -> Any:
         with FakeAI(seed=3) as sim:
             knowledge(sim)
-            return post(sim, "httpx", "sync", {"query": "worst-case corners", "top_k": 3})
+            return post(sim, AVAILABLE_STACKS[0], "sync", {"query": "worst-case corners", "top_k": 3})
 
     assert run() == run()
 

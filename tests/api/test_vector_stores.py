@@ -33,7 +33,7 @@ from pytest_fakeai.engine.vector_stores import (
     matches,
     vector_stores,
 )
-from tests._support.drive import Driver, needs_sdk
+from tests._support.drive import AVAILABLE_STACKS, Driver, needs_sdk
 from tests._support.spec import _OLD_SDK as OLD_SDK
 from tests._support.spec import (
     check_error,
@@ -608,7 +608,7 @@ def test_attribute_errors(sim: FakeAI) -> None:
 def test_same_seed_same_ids_and_scores() -> None:
     def run() -> list[Any]:
         with FakeAI(seed=5) as sim:
-            api = Driver(sim, "httpx", "sync")
+            api = Driver(sim, AVAILABLE_STACKS[0], "sync")
             store_id, ids = knowledge_base(api)
             hits = search(api, store_id, "remote work approval")
             return [store_id, ids, [(h.file_id, h.score) for h in hits]]
@@ -828,7 +828,7 @@ def test_docs_examples_run(name: str) -> None:
 
 # -- the check helpers catch what they should -------------------------------------------------------------
 def test_check_helpers_reject_wrong_bodies(sim: FakeAI) -> None:
-    api = Driver(sim, "httpx", "sync")
+    api = Driver(sim, AVAILABLE_STACKS[0], "sync")
     store_id, _ = knowledge_base(api)
     api("vector_stores.retrieve", vector_store_id=store_id)
     good = sim.calls.last.response.json

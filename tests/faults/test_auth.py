@@ -7,7 +7,7 @@ import pytest
 
 from pytest_fakeai import FakeAI
 from pytest_fakeai.api.auth import masked_key
-from tests._support.drive import Driver
+from tests._support.drive import AVAILABLE_STACKS, Driver
 from tests._support.drive import http as httpx
 from tests._support.spec import check_error
 
@@ -87,5 +87,8 @@ def test_masking_matches_openais_shape() -> None:
 def test_keys_without_api_keys_are_not_checked() -> None:
     sim = FakeAI()
     assert (
-        httpx.Client(transport=sim.transport("httpx"), base_url=sim.settings.base_url).get("/models").status_code == 200
+        httpx.Client(transport=sim.transport(AVAILABLE_STACKS[0]), base_url=sim.settings.base_url)
+        .get("/models")
+        .status_code
+        == 200
     )
