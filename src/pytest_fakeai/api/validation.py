@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from ..engine.jsonvalues import describe_json_type
 from .errors import ApiError, bad_json, invalid_type, missing_parameter, unknown_parameter
 
 __all__ = ["MISSING_TAG", "describe_json_type", "load_json", "param_name", "parse_body", "parse_data"]
@@ -34,22 +35,6 @@ _EXPECTED = {
     "model_attributes_type": "an object",
     "none_required": "null",
 }
-
-
-def describe_json_type(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a decimal"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object"
 
 
 def param_name(loc: tuple[int | str, ...]) -> str:

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic import BaseModel, Discriminator, Field, Tag
 
 from .validation import MISSING_TAG
+from .wire import _Closed, _is, _Open  # the models' shared bases
 from .wire_vector_stores import FilterParam
 
 __all__ = [
@@ -43,22 +44,6 @@ __all__ = [
     "TokenCountRequest",
     "ToolChoiceObject",
 ]
-
-
-class _Open(BaseModel):
-    model_config = ConfigDict(strict=True, extra="allow", frozen=True)
-
-
-class _Closed(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
-
-
-def _is(value: Any) -> str | None:
-    if isinstance(value, str):
-        return "is=str"
-    if isinstance(value, list):
-        return "is=list"
-    return None
 
 
 def _type(value: Any) -> str | None:
@@ -188,7 +173,7 @@ class FunctionCallOutputItem(_Open):
 class ReasoningItem(_Open):
     type: Literal["reasoning"]
     id: str | None = None
-    summary: list[dict[str, Any]] = []
+    summary: list[dict[str, Any]] = Field(default_factory=list)
     content: list[dict[str, Any]] | None = None
     encrypted_content: str | None = None
     status: _Status | None = None

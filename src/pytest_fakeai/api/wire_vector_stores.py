@@ -10,11 +10,12 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic import BaseModel, Discriminator, Field, Tag
 
 from ..engine.vector_stores import DEFAULT_CHUNKING, Chunking, Comparison, Compound, Filter
 from .errors import ApiError, invalid_type
 from .validation import MISSING_TAG, describe_json_type
+from .wire import _Closed  # the models' shared bases
 
 __all__ = [
     "MAX_ATTRIBUTES",
@@ -40,10 +41,6 @@ __all__ = [
 MAX_ATTRIBUTES = 16
 MAX_KEY = 64
 MAX_VALUE = 512
-
-
-class _Closed(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
 
 def _type(value: Any) -> str | None:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from .files import BATCH_FILE_TTL, MAX_BATCH_FILE_BYTES, file_store
+from .jsonvalues import describe_json_type
 
 if TYPE_CHECKING:
     from .core import Engine
@@ -125,22 +126,6 @@ def _error(code: str, message: str, param: str | None = None, line: int | None =
     return {"code": code, "message": message, "param": param, "line": line}
 
 
-def _json_type(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a decimal"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object"
-
-
 def _known_model(engine: Engine, model: str) -> bool:
     if not engine.settings.strict_models:
         return True  # the endpoints register unknown models on first use
@@ -162,7 +147,8 @@ def _check_line(raw: bytes, number: int, endpoint: str) -> tuple[BatchLine | Non
     if not isinstance(item, dict):
         return None, _error(
             "invalid_request",
-            f"Each line must be a JSON object with custom_id, method, url and body, but got {_json_type(item)}.",
+            "Each line must be a JSON object with custom_id, method, url and body, "
+            f"but got {describe_json_type(item)}.",
             None,
             number,
         )
@@ -171,10 +157,10 @@ def _check_line(raw: bytes, number: int, endpoint: str) -> tuple[BatchLine | Non
             return None, _error("missing_required_parameter", f"Missing required parameter: '{name}'.", name, number)
     for name, wanted, kind in (("custom_id", str, "a string"), ("method", str, "a string"), ("url", str, "a string")):
         if not isinstance(item[name], wanted):
-            message = f"Invalid type for '{name}': expected {kind}, but got {_json_type(item[name])} instead."
+            message = f"Invalid type for '{name}': expected {kind}, but got {describe_json_type(item[name])} instead."
             return None, _error("invalid_type", message, name, number)
     if not isinstance(item["body"], dict):
-        message = f"Invalid type for 'body': expected an object, but got {_json_type(item['body'])} instead."
+        message = f"Invalid type for 'body': expected an object, but got {describe_json_type(item['body'])} instead."
         return None, _error("invalid_type", message, "body", number)
     if item["method"] != "POST":
         return None, _error(
