@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import functools
 from typing import TYPE_CHECKING, Annotated, Any, Literal
-from urllib.parse import parse_qs
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..engine.batches import BATCH_ENDPOINTS, Batch, batch_store
-from .common import json_response
-from .errors import ApiError, invalid_type, invalid_value
+from .common import json_response, query_int, query_values
+from .errors import ApiError, invalid_value
 from .files import EXPIRES_MAX, EXPIRES_MIN
 from .types import ApiRequest, ApiResponse
 from .validation import parse_body
@@ -184,33 +183,13 @@ def cancel_batch(engine: Engine, request: ApiRequest, batch_id: str) -> ApiRespo
     return _ok(engine, batch_object(batch, now))
 
 
-def _integer(param: str, text: str) -> int:
-    try:
-        return int(text.strip())
-    except ValueError:
-        raise invalid_type(param, "an integer", "a string") from None
-
-
 def list_batches(engine: Engine, request: ApiRequest) -> ApiResponse:
-    query = parse_qs(request.query, keep_blank_values=True)
+    query = query_values(request.query)
 
     def one(name: str) -> str | None:
-        values = query.get(name)
-        return values[-1] if values else None
+        return query.get(name)
 
-    limit = DEFAULT_LIST_LIMIT
-    text = one("limit")
-    if text is not None:
-        limit = _integer("limit", text)
-        if not 1 <= limit <= MAX_LIST_LIMIT:
-            above = limit > MAX_LIST_LIMIT
-            raise ApiError(
-                400,
-                f"Invalid 'limit': integer {'above maximum' if above else 'below minimum'} value. Expected a value "
-                f"{'<=' if above else '>='} {MAX_LIST_LIMIT if above else 1}, but got {limit} instead.",
-                param="limit",
-                code="integer_above_max_value" if above else "integer_below_min_value",
-            )
+    limit = query_int(query, "limit", default=DEFAULT_LIST_LIMIT, low=1, high=MAX_LIST_LIMIT)
     after = one("after") or None
     store = batch_store(engine)
     if after is not None and not store.known(after):

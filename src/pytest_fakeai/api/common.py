@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic_core import to_json
 
 from ..engine.rng import derive_seed, mix
-from .errors import ApiError, model_not_found
+from .errors import ApiError, invalid_type, model_not_found
 
 if TYPE_CHECKING:
     from ..engine.core import Engine
@@ -29,9 +29,13 @@ __all__ = [
     "content_key",
     "dumps",
     "json_response",
+    "parse_int",
     "piece_logprobs",
     "plan_choices",
     "prompt_blocks",
+    "query_int",
+    "query_values",
+    "range_error",
     "reported_cached",
     "request_rng_seed",
     "resolve_model",
@@ -49,6 +53,48 @@ def dumps(value: Any) -> bytes:
 
 def sse(value: Any) -> bytes:
     return b"data: " + to_json(value) + b"\n\n"
+
+
+def query_values(query: str) -> dict[str, str]:
+    """A query string's parameters, the last value of each (blank values kept)."""
+    from urllib.parse import parse_qs
+
+    return {name: values[-1] for name, values in parse_qs(query, keep_blank_values=True).items() if values}
+
+
+def parse_int(param: str, text: str) -> int:
+    """An integer sent as text (a query or form field); OpenAI's invalid_type 400 otherwise."""
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise invalid_type(param, "an integer", "a string") from None
+
+
+def range_error(param: str, value: int, low: int, high: int) -> ApiError | None:
+    """OpenAI's 400 for an integer outside [low, high] (None: inside)."""
+    if low <= value <= high:
+        return None
+    above = value > high
+    return ApiError(
+        400,
+        f"Invalid '{param}': integer {'above maximum' if above else 'below minimum'} value. Expected a value "
+        f"{'<=' if above else '>='} {high if above else low}, but got {value} instead.",
+        param=param,
+        code="integer_above_max_value" if above else "integer_below_min_value",
+    )
+
+
+def query_int(values: dict[str, str], param: str, *, default: int, low: int, high: int) -> int:
+    """An integer query parameter (``limit``): ``default`` when absent, OpenAI's 400s when not an integer
+    or out of range."""
+    text = values.get(param)
+    if text is None:
+        return default
+    value = parse_int(param, text)
+    error = range_error(param, value, low, high)
+    if error is not None:
+        raise error
+    return value
 
 
 def json_response(engine: Engine, body: Any, *, due: float = 0.0, **served: Any) -> ApiResponse:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal, cast
-from urllib.parse import parse_qs
 
 from ..engine import files as limits
 from ..engine.files import FILE_PURPOSES, StoredFile, file_store
-from .common import json_response, response_headers
-from .errors import ApiError, invalid_type, invalid_value, missing_parameter, unknown_parameter
+from .common import json_response, parse_int, query_int, query_values, range_error, response_headers
+from .errors import ApiError, invalid_value, missing_parameter, unknown_parameter
 from .multipart import FORM_OVERHEAD, parse_form
 from .types import ApiRequest, ApiResponse
 
@@ -99,26 +98,6 @@ def _ok(engine: Engine, body: dict[str, Any]) -> ApiResponse:
     return json_response(engine, body)
 
 
-def _range_error(param: str, value: int, low: int, high: int) -> ApiError | None:
-    if low <= value <= high:
-        return None
-    above = value > high
-    return ApiError(
-        400,
-        f"Invalid '{param}': integer {'above maximum' if above else 'below minimum'} value. Expected a value "
-        f"{'<=' if above else '>='} {high if above else low}, but got {value} instead.",
-        param=param,
-        code="integer_above_max_value" if above else "integer_below_min_value",
-    )
-
-
-def _integer(param: str, text: str) -> int:
-    try:
-        return int(text.strip())
-    except ValueError:
-        raise invalid_type(param, "an integer", "a string") from None
-
-
 def parse_expires_after(anchor: str | None, seconds: str | int | None) -> int | None:
     """``expires_after`` → seconds the file lives (None: not given); OpenAI's errors otherwise."""
     if anchor is None and seconds is None:
@@ -129,8 +108,8 @@ def parse_expires_after(anchor: str | None, seconds: str | int | None) -> int | 
         raise invalid_value("expires_after.anchor", anchor, ["created_at"])
     if seconds is None:
         raise missing_parameter("expires_after.seconds")
-    value = seconds if isinstance(seconds, int) else _integer("expires_after.seconds", seconds)
-    error = _range_error("expires_after.seconds", value, EXPIRES_MIN, EXPIRES_MAX)
+    value = seconds if isinstance(seconds, int) else parse_int("expires_after.seconds", seconds)
+    error = range_error("expires_after.seconds", value, EXPIRES_MIN, EXPIRES_MAX)
     if error is not None:
         raise error
     return value
@@ -185,19 +164,12 @@ def create_file(engine: Engine, request: ApiRequest) -> ApiResponse:
 
 
 def list_files(engine: Engine, request: ApiRequest) -> ApiResponse:
-    query = parse_qs(request.query, keep_blank_values=True)
+    query = query_values(request.query)
 
     def one(name: str) -> str | None:
-        values = query.get(name)
-        return values[-1] if values else None
+        return query.get(name)
 
-    limit = MAX_LIST_LIMIT
-    text = one("limit")
-    if text is not None:
-        limit = _integer("limit", text)
-        error = _range_error("limit", limit, 1, MAX_LIST_LIMIT)
-        if error is not None:
-            raise error
+    limit = query_int(query, "limit", default=MAX_LIST_LIMIT, low=1, high=MAX_LIST_LIMIT)
     order = one("order") or "desc"
     if order not in ("asc", "desc"):
         raise invalid_value("order", order, ["asc", "desc"])

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
-from .common import json_response, response_headers
+from .common import json_response, range_error, response_headers
 from .errors import ApiError, invalid_value
 from .types import ApiRequest, ApiResponse, TimedStream
 
@@ -213,14 +213,9 @@ def list_input_items(engine: Engine, request: ApiRequest, response_id: str) -> A
                 param="limit",
                 code="invalid_type",
             ) from None
-        if not 1 <= limit <= 100:
-            raise ApiError(
-                400,
-                f"Invalid 'limit': integer {'below minimum' if limit < 1 else 'above maximum'} value. Expected a "
-                f"value {'>= 1' if limit < 1 else '<= 100'}, but got {limit} instead.",
-                param="limit",
-                code="integer_below_min_value" if limit < 1 else "integer_above_max_value",
-            )
+        error = range_error("limit", limit, 1, 100)
+        if error is not None:
+            raise error
     order = _one(query, "order") or "desc"
     if order not in ("asc", "desc"):
         raise invalid_value("order", order, ["asc", "desc"])

@@ -8,12 +8,11 @@ and file batches are in vector_store_files.py.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs
 
 from ..engine.files import StoredFile, file_store
 from ..engine.vector_stores import Hit, VectorStore, rewrite_query, vector_stores
-from .common import json_response
-from .errors import ApiError, invalid_type, invalid_value
+from .common import json_response, query_int, query_values
+from .errors import ApiError, invalid_value
 from .types import ApiRequest, ApiResponse
 from .validation import parse_body
 from .wire_vector_stores import (
@@ -94,30 +93,11 @@ def vector_store_object(store: VectorStore, now: float, *, initial: bool = False
 
 
 # -- list parameters ----------------------------------------------------------------------------------
-def _integer(param: str, text: str) -> int:
-    try:
-        return int(text.strip())
-    except ValueError:
-        raise invalid_type(param, "an integer", "a string") from None
-
-
 def list_params(request: ApiRequest, known: Any) -> tuple[int, str, str | None, str | None, dict[str, str]]:
     """``limit`` (1..100, default 20), ``order`` (default desc), ``after``, ``before`` and the other
     query parameters; ``known(id)`` tells whether a cursor names something ever listed here."""
-    query = parse_qs(request.query, keep_blank_values=True)
-    one = {name: values[-1] for name, values in query.items() if values}
-    limit = DEFAULT_LIST_LIMIT
-    if "limit" in one:
-        limit = _integer("limit", one["limit"])
-        if not 1 <= limit <= MAX_LIST_LIMIT:
-            above = limit > MAX_LIST_LIMIT
-            raise ApiError(
-                400,
-                f"Invalid 'limit': integer {'above maximum' if above else 'below minimum'} value. Expected a value "
-                f"{'<=' if above else '>='} {MAX_LIST_LIMIT if above else 1}, but got {limit} instead.",
-                param="limit",
-                code="integer_above_max_value" if above else "integer_below_min_value",
-            )
+    one = query_values(request.query)
+    limit = query_int(one, "limit", default=DEFAULT_LIST_LIMIT, low=1, high=MAX_LIST_LIMIT)
     order = one.get("order") or "desc"
     if order not in ("asc", "desc"):
         raise invalid_value("order", order, ["asc", "desc"])
